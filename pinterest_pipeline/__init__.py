@@ -1,0 +1,12 @@
+"""pinterest-pipeline: warehouse conversions -> Pinterest API for Conversions.
+
+The engine: configuration, event taxonomy, normalization and hashing in DuckDB SQL, payload
+building, delivery with a ledger, a local fake of the API and the CLI. It never imports Dagster;
+`dagster_project` is the thin orchestration layer on top.
+"""
+
+from pinterest_pipeline.config import ConfigError, PipelineConfig, build_config, load_config
+from pinterest_pipeline.errors import InputError, PipelineError
+
+__all__ = ["ConfigError", "InputError", "PipelineConfig", "PipelineError", "build_config", "load_config"]
+__version__ = "0.1.0"

@@ -1,0 +1,14 @@
+"""`pinterest-pipeline demo` (being built)."""
+
+import argparse
+
+from pinterest_pipeline.errors import PipelineError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("demo", help="(being built)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise PipelineError("'demo' is not available yet")

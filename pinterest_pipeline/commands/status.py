@@ -1,0 +1,14 @@
+"""`pinterest-pipeline status` (being built)."""
+
+import argparse
+
+from pinterest_pipeline.errors import PipelineError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("status", help="(being built)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise PipelineError("'status' is not available yet")

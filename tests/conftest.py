@@ -1,0 +1,44 @@
+"""Shared fixtures: Pinterest's official request schema, loaded from ../shared by relative path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OFFICIAL_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "pinterest-openapi"
+PACKAGED_SCHEMA_DIR = REPO_ROOT / "pinterest_pipeline" / "schemas"
+
+
+def _schema_dir() -> Path:
+    # The official copy beside the repository is the reference; the packaged copy is checked
+    # against it in test_schemas.py. A checkout without ../shared falls back to the packaged one.
+    return OFFICIAL_SCHEMA_DIR if OFFICIAL_SCHEMA_DIR.is_dir() else PACKAGED_SCHEMA_DIR
+
+
+@pytest.fixture(scope="session")
+def request_schema() -> dict:
+    return json.loads((_schema_dir() / "conversion_events_request.schema.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def request_validator(request_schema):
+    """Validates a whole request body `{"data": [...]}`; use `validate_events` for a list of events."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(request_schema)
+
+
+@pytest.fixture(scope="session")
+def validate_events(request_validator):
+    """Assert that a list of event dicts, sent as one request, is valid per Pinterest's schema."""
+
+    def check(events: list[dict]) -> None:
+        for start in range(0, len(events), 1000):
+            body = {"data": events[start : start + 1000]}
+            errors = sorted(request_validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+            assert not errors, "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+
+    return check
