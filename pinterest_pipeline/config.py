@@ -82,6 +82,8 @@ class PipelineConfig(BaseModel):
     test_requests_per_second: int = Field(10, ge=1, description="Client-side limit for `?test=true` requests.")
     max_attempts: int = Field(6, ge=1, le=50, description="Attempts per request before its events are recorded failed_retryable.")
     request_timeout: float = Field(30.0, gt=0, description="Seconds before one request times out.")
+    retry_backoff_base: float = Field(0.5, gt=0, description="Seconds of backoff after a request's first failed attempt; doubles per attempt, with jitter.")
+    retry_backoff_max: float = Field(30.0, gt=0, description="Longest backoff between two attempts of one request, in seconds.")
     state: Path = Field(DEFAULT_STATE_PATH, description="The pipeline's own DuckDB file: staged events, rejects, delivery ledger.")
 
     @field_validator("source_timezone", "partition_timezone")

@@ -9,3 +9,9 @@ class PipelineError(Exception):
 
 class InputError(PipelineError):
     """An input file or table is missing, unreadable, of the wrong format or lacks a required column."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB errors carry multi-line context)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
