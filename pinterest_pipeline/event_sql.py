@@ -1,0 +1,523 @@
+"""The SQL that turns contract rows into Pinterest events or reject reasons (DESIGN §4.2, §4.3).
+
+The query is generated from the columns the source has and their kinds (`contract.SourceColumns`),
+so an absent column costs nothing and every type gets the cast it needs. Only column names from the
+contract and fixed SQL are written into the text; every configured value is a bound `$parameter`.
+The query has four stages:
+
+1. `numbered`: the contract columns in input order, with `source_row` and the row's resolved
+   country (`region`) that phone, state and ZIP normalization need;
+2. `fields`: every value normalized (identity hashed by the `pp_hash_*` macros), the event name
+   mapped through the taxonomy;
+3. `checked`: the reject reason (first rule that fails, in DESIGN §4.3 order) and the warnings;
+4. the event JSON, built only for rows without a reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pycountry
+
+from pinterest_pipeline import contract
+from pinterest_pipeline.config import PipelineConfig
+from pinterest_pipeline.contract import SourceColumns
+from pinterest_pipeline.event_time import event_time_sql, uses_source_timezone
+from pinterest_pipeline.sources import qualified_name, quote_identifier
+from pinterest_pipeline.taxonomy import event_key_sql, mapping_rows
+
+ACTION_SOURCES = ("app_android", "app_ios", "web", "offline")
+ISO_639_1 = sorted(language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2"))
+ISO_4217 = sorted(currency.alpha_3 for currency in pycountry.currencies)
+
+# Reject reasons in the order they are tested: the first that applies is the row's reason.
+REJECT_REASONS = (
+    "missing_event_id",
+    "missing_event_name",
+    "unknown_event_name",
+    "invalid_event_time",
+    "too_old",
+    "in_future",
+    "missing_action_source",
+    "invalid_action_source",
+    "missing_identifier",
+    "duplicate_in_run",
+)
+
+# Hashed user_data keys in output order: source column, key, normalization macro, takes the region.
+HASHED_FIELDS = (
+    ("email", "em", "pp_hash_em", False),
+    ("phone", "ph", "pp_hash_ph", True),
+    ("gender", "ge", "pp_hash_ge", False),
+    ("date_of_birth", "db", "pp_hash_db", False),
+    ("last_name", "ln", "pp_hash_ln", False),
+    ("first_name", "fn", "pp_hash_fn", False),
+    ("city", "ct", "pp_hash_ct", False),
+    ("state", "st", "pp_hash_st", True),
+    ("zip", "zp", "pp_hash_zp", True),
+    ("country", "country", "pp_hash_country", False),
+    ("external_id", "external_id", "pp_hash_external_id", False),
+    ("maid", "hashed_maids", "pp_hash_maid", False),
+)
+PLAIN_USER_FIELDS = ("client_ip_address", "client_user_agent", "click_id", "partner_id")
+APP_DEVICE_FIELDS = (
+    "app_id", "app_name", "app_version", "device_brand", "device_carrier", "device_model", "device_type", "os_version",
+)
+CUSTOM_TEXT_FIELDS = ("order_id", "search_string", "content_name", "content_category", "content_brand")
+
+
+
+@dataclass
+class Parameters:
+    """Bound values of the generated query, by name; `bind` returns the placeholder."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, name: str, value: Any, sql_type: str | None = None) -> str:
+        self.values[name] = value
+        return f"CAST(${name} AS {sql_type})" if sql_type else f"${name}"
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    sql: str
+    parameters: dict[str, Any]
+
+
+def _c(name: str) -> str:
+    return quote_identifier(name)
+
+
+class _Builder:
+    def __init__(self, columns: SourceColumns, config: PipelineConfig, now: datetime):
+        self.columns = columns
+        self.config = config
+        self.now = now
+        self.params = Parameters()
+
+    def has(self, name: str) -> bool:
+        return self.columns.has(name)
+
+    def kind(self, name: str) -> str:
+        return self.columns.kinds[name]
+
+    # -- stage 1 ---------------------------------------------------------------------------
+
+    def numbered(self, source: str) -> str:
+        """`source` must be a table: its `rowid` is the input order."""
+        default_country = self.params.bind("default_country", self.config.default_country, "VARCHAR")
+        region = f"coalesce(pp_country_code({_c('country')}), {default_country})" if self.has("country") else default_country
+        selected = [_c(name) for name in self.columns.kinds]
+        key = event_key_sql(f"pp_text({_c('event_name')})")
+        return (
+            f"SELECT rowid + 1 AS source_row, {region} AS region, {key} AS event_key, {', '.join(selected)} "
+            f"FROM {qualified_name(source)}"
+        )
+
+    # -- stage 2 ---------------------------------------------------------------------------
+
+    def _text(self, name: str) -> str:
+        return f"pp_text({_c(name)})" if self.has(name) else "CAST(NULL AS VARCHAR)"
+
+    def _identity_text(self, name: str, value_sql: str) -> str:
+        """A scalar identity value as the VARCHAR the hash macros take."""
+        kind = self.kind(name)
+        if name == "zip" and kind == contract.INTEGER:
+            return f"lpad(CAST({value_sql} AS VARCHAR), 5, '0')"
+        if name == "date_of_birth" and kind in (contract.DATE, contract.TIMESTAMP, contract.TIMESTAMPTZ):
+            return f"strftime({value_sql}, '%Y-%m-%d')"
+        return f"CAST({value_sql} AS VARCHAR)"
+
+    def _hash_call(self, macro: str, value_sql: str, takes_region: bool) -> str:
+        return f"{macro}({value_sql}, region)" if takes_region else f"{macro}({value_sql})"
+
+    def hashed(self, column: str, macro: str, takes_region: bool) -> str:
+        """The digest (scalar column) or list of distinct digests (list column) of one field."""
+        if self.kind(column) == contract.TEXT_LIST:
+            each = self._hash_call(macro, "CAST(v AS VARCHAR)", takes_region)
+            return f"pp_distinct_hashes(list_transform({_c(column)}, lambda v: {each}))"
+        return self._hash_call(macro, self._identity_text(column, _c(column)), takes_region)
+
+    def _amount(self, name: str) -> tuple[str, str]:
+        """(plain decimal string or NULL, whether the row has a value at all); a value given but
+        NULL after parsing was not a number."""
+        if not self.has(name):
+            return "CAST(NULL AS VARCHAR)", "false"
+        if self.kind(name) == contract.INTEGER:
+            return f"CAST({_c(name)} AS VARCHAR)", f"({_c(name)} IS NOT NULL)"
+        if self.kind(name) == contract.FRACTIONAL:
+            return f"pp_plain_number({_c(name)})", f"({_c(name)} IS NOT NULL)"
+        return f"pp_plain_decimal(pp_text({_c(name)}))", f"(pp_text({_c(name)}) IS NOT NULL)"
+
+    def _integer(self, value_sql: str, kind: str) -> str:
+        if kind == contract.INTEGER:
+            return f"CAST({value_sql} AS BIGINT)"
+        if kind == contract.FRACTIONAL:
+            return f"pp_integer_number({value_sql})"
+        if kind == contract.TEXT:
+            return f"pp_integer_text(pp_text({value_sql}))"
+        return "CAST(NULL AS BIGINT)"
+
+    def _products(self) -> str:
+        """The products as a LIST of STRUCT(id, item_price, quantity, item_name, item_category,
+        item_brand, price_given, quantity_given) of normalized values; a value given but NULL after
+        parsing was unusable."""
+        if self.kind("products") == contract.TEXT:
+            as_json = (
+                "CASE WHEN json_valid(products) AND json_type(products) = 'ARRAY' THEN from_json(products, "
+                "'[{\"product_id\":\"VARCHAR\",\"price\":\"VARCHAR\",\"quantity\":\"VARCHAR\",\"name\":\"VARCHAR\","
+                "\"category\":\"VARCHAR\",\"brand\":\"VARCHAR\"}]') END"
+            )
+            source, fields = as_json, {name: (name, contract.TEXT) for name in contract.PRODUCT_FIELDS}
+        else:
+            source, fields = _c("products"), self.columns.product_fields
+
+        def get(name: str) -> tuple[str | None, str]:
+            if name not in fields:
+                return None, contract.NULL
+            source_name, kind = fields[name]
+            return f"struct_extract(p, {_sql_string(source_name)})", kind
+
+        def text(name: str) -> str:
+            value, _ = get(name)
+            return f"pp_text({value})" if value else "CAST(NULL AS VARCHAR)"
+
+        price, price_kind = get("price")
+        if price is None:
+            price_sql, price_given = "CAST(NULL AS VARCHAR)", "false"
+        elif price_kind == contract.INTEGER:
+            price_sql, price_given = f"CAST({price} AS VARCHAR)", f"({price} IS NOT NULL)"
+        elif price_kind == contract.FRACTIONAL:
+            price_sql, price_given = f"pp_plain_number({price})", f"({price} IS NOT NULL)"
+        else:
+            price_sql, price_given = f"pp_plain_decimal(pp_text({price}))", f"(pp_text({price}) IS NOT NULL)"
+        quantity, quantity_kind = get("quantity")
+        quantity_sql = self._integer(quantity, quantity_kind) if quantity else "CAST(NULL AS BIGINT)"
+        quantity_given = f"({quantity} IS NOT NULL)" if quantity else "false"
+        element = (
+            f"{{'id': {text('product_id')}, 'item_price': {price_sql}, 'quantity': {quantity_sql}, "
+            f"'item_name': {text('name')}, 'item_category': {text('category')}, 'item_brand': {text('brand')}, "
+            f"'price_given': {price_given}, 'quantity_given': {quantity_given}}}"
+        )
+        return f"list_transform({source}, lambda p: {element})"
+
+    def fields(self) -> str:
+        p = self.params
+        out: dict[str, str] = {"source_row": "source_row"}
+        out["event_id"] = f"pp_text({_c('event_id')})"
+        out["source_event_name"] = "pp_text(n.event_name)"
+        out["mapped_event_name"] = self._mapped_event_name()
+        event_time_kind = self.kind("event_time")
+        out["event_time"] = event_time_sql(_c("event_time"), event_time_kind, source_timezone=self.config.source_timezone)
+        if uses_source_timezone(event_time_kind, self.config.source_timezone):
+            p.bind("source_timezone", self.config.source_timezone)
+        out["event_time_given"] = (
+            f"(pp_text({_c('event_time')}) IS NOT NULL)"
+            if event_time_kind == contract.TEXT
+            else f"({_c('event_time')} IS NOT NULL)"
+        )
+        default_action_source = p.bind("default_action_source", self.config.default_action_source, "VARCHAR")
+        out["action_source"] = f"coalesce(lower({self._text('action_source')}), {default_action_source})"
+
+        for column, key, macro, takes_region in HASHED_FIELDS:
+            if self.has(column):
+                out[f"h_{key}"] = self.hashed(column, macro, takes_region)
+        for name in PLAIN_USER_FIELDS:
+            if name == "click_id" and self.has("event_source_url"):
+                out[name] = f"coalesce({self._text('click_id')}, pp_epik({self._text('event_source_url')}))"
+            elif self.has(name):
+                out[name] = self._text(name)
+        # Warnings are only ever raised for values that were dropped, so the checked stage asks
+        # for them only where the hash is NULL (parsing a phone twice per row would be costly).
+        if self.has("phone"):
+            if self.kind("phone") == contract.TEXT_LIST:
+                out["phone_warnings"] = (
+                    "list_transform(phone, lambda v: pp_ph_warning(CAST(v AS VARCHAR), region))"
+                )
+            else:
+                out["phone_text"] = self._identity_text("phone", "phone")
+        if self.has("zip"):
+            out["zip_text"] = self._identity_text("zip", "zip")
+        if self.has("phone") or self.has("zip"):
+            out["region"] = "region"
+
+        for name in ("event_source_url", *APP_DEVICE_FIELDS, "opt_out_type", *CUSTOM_TEXT_FIELDS):
+            if self.has(name):
+                out[name] = self._text(name)
+        for name in ("opt_out", "wifi"):
+            if self.has(name):
+                out[name] = _c(name) if self.kind(name) == contract.BOOLEAN else f"TRY_CAST(pp_text({_c(name)}) AS BOOLEAN)"
+        if self.has("language"):
+            out["language"] = f"pp_language({_c('language')}, {p.bind('iso_639_1', ISO_639_1, 'VARCHAR[]')})"
+
+        out["value"], out["value_given"] = self._amount("value")
+        out["predicted_ltv"], out["predicted_ltv_given"] = self._amount("predicted_ltv")
+        if self.has("currency"):
+            currencies = p.bind("iso_4217", ISO_4217, "VARCHAR[]")
+            currency_text = f"upper({self._text('currency')})"
+            out["currency_given"] = currency_text
+            out["currency_valid"] = f"list_contains({currencies}, {currency_text})"
+        else:
+            out["currency_given"] = "CAST(NULL AS VARCHAR)"
+            out["currency_valid"] = "false"
+        if self.has("num_items"):
+            out["num_items"] = self._integer(_c("num_items"), self.kind("num_items"))
+            out["num_items_given"] = f"({_c('num_items')} IS NOT NULL)"
+        if self.has("products"):
+            out["products"] = self._products()
+
+        select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in out.items())
+        return f"SELECT {select}\n  FROM numbered AS n"
+
+    def _mapped_event_name(self) -> str:
+        """The Pinterest name through the taxonomy rows, bound as a MAP: a lookup per row that
+        keeps the input order (a join with a small table may not)."""
+        rows = list(mapping_rows(self.config.taxonomy, self.config.event_mapping))
+        keys = self.params.bind("event_keys", [row.event_key for row in rows], "VARCHAR[]")
+        names = self.params.bind("event_names", [row.event_name for row in rows], "VARCHAR[]")
+        page_views = self.params.bind(
+            "page_view_keys", [row.event_key for row in rows if row.page_view], "VARCHAR[]"
+        )
+        key = "n.event_key"
+        unknown = "'custom'" if self.config.unknown_events == "custom" else "CAST(NULL AS VARCHAR)"
+        category = self._text("content_category")
+        return (
+            f"CASE WHEN list_contains({page_views}, {key}) "
+            f"THEN CASE WHEN {category} IS NOT NULL THEN 'view_category' ELSE 'page_visit' END "
+            f"ELSE coalesce(map({keys}, {names})[{key}], {unknown}) END"
+        )
+
+    # -- stage 3 ---------------------------------------------------------------------------
+
+    def checked(self) -> str:
+        p = self.params
+        now_s = int(self.now.timestamp())
+        oldest = p.bind("oldest_s", now_s - int(self.config.max_event_age.total_seconds()), "BIGINT")
+        latest = p.bind("latest_s", now_s + int(self.config.max_future_skew.total_seconds()), "BIGINT")
+        action_sources = p.bind("action_sources", list(ACTION_SOURCES), "VARCHAR[]")
+        identifier = " OR ".join(
+            condition
+            for condition, needed in (
+                ("h_em IS NOT NULL", self.has("email")),
+                ("h_hashed_maids IS NOT NULL", self.has("maid")),
+                (
+                    "(client_ip_address IS NOT NULL AND client_user_agent IS NOT NULL)",
+                    self.has("client_ip_address") and self.has("client_user_agent"),
+                ),
+            )
+            if needed
+        ) or "false"
+        reason = f"""CASE
+        WHEN event_id IS NULL THEN 'missing_event_id'
+        WHEN source_event_name IS NULL THEN 'missing_event_name'
+        WHEN mapped_event_name IS NULL THEN 'unknown_event_name'
+        WHEN event_time IS NULL THEN 'invalid_event_time'
+        WHEN event_time < {oldest} THEN 'too_old'
+        WHEN event_time > {latest} THEN 'in_future'
+        WHEN action_source IS NULL THEN 'missing_action_source'
+        WHEN NOT list_contains({action_sources}, action_source) THEN 'invalid_action_source'
+        WHEN NOT ({identifier}) THEN 'missing_identifier'
+    END"""
+        max_age = _describe_duration(self.config.max_event_age)
+        skew = _describe_duration(self.config.max_future_skew)
+        p.bind("taxonomy", self.config.taxonomy)
+        p.bind("too_old_text", f" is more than {max_age} before the run's clock ({_iso(self.now)})")
+        p.bind("in_future_text", f" is more than {skew} after the run's clock ({_iso(self.now)})")
+        detail = """CASE reason
+        WHEN 'missing_event_id' THEN 'event_id is NULL or empty'
+        WHEN 'missing_event_name' THEN 'event_name is NULL or empty'
+        WHEN 'unknown_event_name' THEN 'event name ' || to_json(source_event_name)
+            || ' is not mapped by taxonomy ' || $taxonomy || ' or event_mapping'
+        WHEN 'invalid_event_time' THEN CASE WHEN event_time_given
+            THEN 'event_time is not a timestamp, epoch seconds/milliseconds or ISO-8601 text'
+            ELSE 'event_time is NULL' END
+        WHEN 'too_old' THEN 'event_time ' || strftime(to_timestamp(event_time), '%Y-%m-%dT%H:%M:%SZ') || $too_old_text
+        WHEN 'in_future' THEN 'event_time ' || strftime(to_timestamp(event_time), '%Y-%m-%dT%H:%M:%SZ') || $in_future_text
+        WHEN 'missing_action_source' THEN 'action_source is NULL and no default_action_source is configured'
+        WHEN 'invalid_action_source' THEN 'action_source ' || to_json(action_source)
+            || ' is not one of app_android, app_ios, web, offline'
+        WHEN 'missing_identifier' THEN 'user_data has no em, no hashed_maids and not both client_ip_address and client_user_agent'
+    END"""
+        warnings = self._warnings()
+        return (
+            f"SELECT *, {detail} AS detail, {warnings} AS warnings, {self.currency_sql()} AS currency\n"
+            f"  FROM (SELECT *, {reason} AS reason FROM fields)"
+        )
+
+    def currency_sql(self) -> str:
+        default_currency = self.params.bind("default_currency", self.config.default_currency, "VARCHAR")
+        return (
+            f"CASE WHEN currency_valid THEN currency_given "
+            f"WHEN currency_given IS NULL AND value IS NOT NULL THEN {default_currency} END"
+        )
+
+    def _ldp_warning(self) -> str:
+        if not self.has("opt_out_type"):
+            return "NULL"
+        st_ok = self._hash_contains("st", "state", "ca")
+        country_ok = self._hash_contains("country", "country", "us")
+        return (
+            f"CASE WHEN pp_has_ldp(opt_out_type) AND NOT ({st_ok} AND {country_ok}) "
+            f"THEN 'ldp_needs_st_and_country' END"
+        )
+
+    def _hash_contains(self, key: str, column: str, plaintext: str) -> str:
+        """Whether the hashed field `key` holds the digest of `plaintext`."""
+        if not self.has(column):
+            return "false"
+        digest = self.params.bind(f"sha256_{plaintext}", _sha256(plaintext))
+        if self.kind(column) == contract.TEXT_LIST:
+            return f"coalesce(list_contains(h_{key}, {digest}), false)"
+        return f"coalesce(h_{key} = {digest}, false)"
+
+    def _warnings(self) -> str:
+        scalar = [
+            "CASE WHEN value_given AND value IS NULL THEN 'value_not_numeric' END",
+            "CASE WHEN predicted_ltv_given AND predicted_ltv IS NULL THEN 'predicted_ltv_not_numeric' END",
+            "CASE WHEN currency_given IS NOT NULL AND NOT currency_valid THEN 'currency_invalid' END",
+            self._ldp_warning(),
+        ]
+        if self.has("zip"):
+            scalar.append("CASE WHEN h_zp IS NULL AND zip_text IS NOT NULL THEN pp_zp_warning(zip_text, region) END")
+        if self.has("phone") and self.kind("phone") != contract.TEXT_LIST:
+            scalar.append("CASE WHEN h_ph IS NULL AND phone_text IS NOT NULL THEN pp_ph_warning(phone_text, region) END")
+        if self.has("num_items"):
+            scalar.append("CASE WHEN num_items_given AND num_items IS NULL THEN 'num_items_not_integer' END")
+        if self.has("products"):
+            scalar.append(
+                "CASE WHEN list_bool_or(list_transform(products, lambda p: p.price_given AND p.item_price IS NULL)) "
+                "THEN 'item_price_not_numeric' END"
+            )
+            scalar.append(
+                "CASE WHEN list_bool_or(list_transform(products, lambda p: p.quantity_given AND p.quantity IS NULL)) "
+                "THEN 'quantity_not_integer' END"
+            )
+        codes = f"[{', '.join(scalar)}]"
+        if self.has("phone") and self.kind("phone") == contract.TEXT_LIST:
+            codes = f"list_concat({codes}, phone_warnings)"
+        return f"pp_nonempty(list_sort(list_distinct(list_filter({codes}, lambda w: w IS NOT NULL))))"
+
+    # -- stage 4 ---------------------------------------------------------------------------
+
+    def event_json(self) -> str:
+        partner_name = self.params.bind("partner_name", self.config.partner_name, "VARCHAR")
+        top = [
+            "pp_str_field('event_name', mapped_event_name)",
+            "pp_str_field('action_source', action_source)",
+            "pp_raw_field('event_time', event_time)",
+            "pp_str_field('event_id', event_id)",
+        ]
+        if self.has("event_source_url"):
+            top.append("pp_str_field('event_source_url', event_source_url)")
+        if self.has("opt_out"):
+            top.append("pp_raw_field('opt_out', opt_out)")
+        top.append(f"pp_str_field('partner_name', {partner_name})")
+        for name in APP_DEVICE_FIELDS:
+            if self.has(name):
+                top.append(f"pp_str_field('{name}', {name})")
+        if self.has("wifi"):
+            top.append("pp_raw_field('wifi', wifi)")
+        if self.has("language"):
+            top.append("pp_str_field('language', language)")
+        # One concat builds the event: user_data (never empty on a sendable row: the identifier
+        # rule) and custom_data (left out when empty) come last, so the large user_data string is
+        # copied once rather than through nested concatenations.
+        user_data = f"concat_ws(',', {', '.join(self._user_data())})"
+        custom_data = f"',\"custom_data\":{{' || nullif(concat_ws(',', {', '.join(self._custom_data())}), '') || '}}'"
+        return f"concat('{{', concat_ws(',', {', '.join(top)}), ',\"user_data\":{{', {user_data}, '}}', {custom_data}, '}}')"
+
+    def _user_data(self) -> list[str]:
+        fragments = []
+        for column, key, _macro, _region in HASHED_FIELDS:
+            if self.has(column):
+                builder = "pp_hash_list_field" if self.kind(column) == contract.TEXT_LIST else "pp_hash_field"
+                fragments.append(f"{builder}('{key}', h_{key})")
+        for name in PLAIN_USER_FIELDS:
+            if self.has(name) or (name == "click_id" and self.has("event_source_url")):
+                fragments.append(f"pp_str_field('{name}', {name})")
+        return fragments
+
+    def _custom_data(self) -> list[str]:
+        fragments = [
+            "pp_str_field('value', value)",
+            "pp_str_field('currency', currency)",
+        ]
+        if self.has("products"):
+            fragments.append(
+                "CASE WHEN len(list_filter(products, lambda p: p.id IS NOT NULL)) > 0 THEN '\"content_ids\":' || "
+                "CAST(to_json(list_transform(list_filter(products, lambda p: p.id IS NOT NULL), lambda p: p.id)) AS VARCHAR) END"
+            )
+            content = (
+                "concat_ws(',', pp_str_field('id', p.id), pp_str_field('item_price', p.item_price), "
+                "pp_raw_field('quantity', p.quantity), pp_str_field('item_name', p.item_name), "
+                "pp_str_field('item_category', p.item_category), pp_str_field('item_brand', p.item_brand))"
+            )
+            contents = f"list_filter(list_transform(products, lambda p: {content}), lambda c: c <> '')"
+            fragments.append(
+                f"CASE WHEN len({contents}) > 0 THEN '\"contents\":[{{' || array_to_string({contents}, '}},{{') || '}}]' END"
+            )
+        product_quantity = (
+            "CASE WHEN list_bool_or(list_transform(products, lambda p: p.quantity IS NOT NULL)) "
+            "THEN list_sum(list_transform(products, lambda p: p.quantity)) END"
+        )
+        if self.has("num_items") and self.has("products"):
+            fragments.append(f"pp_raw_field('num_items', coalesce(num_items, {product_quantity}))")
+        elif self.has("num_items"):
+            fragments.append("pp_raw_field('num_items', num_items)")
+        elif self.has("products"):
+            fragments.append(f"pp_raw_field('num_items', {product_quantity})")
+        for name in CUSTOM_TEXT_FIELDS:
+            if self.has(name):
+                fragments.append(f"pp_str_field('{name}', {name})")
+        if self.has("opt_out_type"):
+            fragments.append("pp_str_field('opt_out_type', opt_out_type)")
+        fragments.append("pp_str_field('predicted_ltv', predicted_ltv)")
+        return fragments
+
+
+def build_event_query(source: str, columns: SourceColumns, config: PipelineConfig, now: datetime) -> EventQuery:
+    """The SELECT yielding one row per source row: source_row, event_id, event_name, event_time,
+    action_source, reason, detail, warnings and event_json (NULL for rejected rows)."""
+    builder = _Builder(columns, config, now)
+    numbered = builder.numbered(source)
+    fields = builder.fields()
+    checked = builder.checked()
+    event_json = builder.event_json()
+    partition_timezone = builder.params.bind("partition_timezone", config.partition_timezone)
+    # NOT MATERIALIZED: each stage feeds the next in one streaming pipeline.
+    sql = f"""WITH numbered AS NOT MATERIALIZED (
+{numbered}
+), fields AS NOT MATERIALIZED (
+{fields}
+), checked AS NOT MATERIALIZED (
+{checked}
+)
+SELECT source_row, event_id, mapped_event_name AS event_name, event_time,
+       CAST(timezone({partition_timezone}, to_timestamp(event_time)) AS DATE) AS partition_day,
+       action_source, CASE WHEN reason IS NULL THEN {event_json} END AS event_json, warnings, reason, detail
+  FROM checked"""
+    return EventQuery(sql, builder.params.values)
+
+
+def _describe_duration(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
