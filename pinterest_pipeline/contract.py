@@ -16,7 +16,8 @@ from pinterest_pipeline.errors import InputError, first_line
 # Kinds of DuckDB column types, as far as the transform cares.
 TEXT = "text"  # VARCHAR, JSON
 INTEGER = "integer"  # any signed or unsigned integer
-FRACTIONAL = "fractional"  # DECIMAL, FLOAT, DOUBLE
+DECIMAL = "decimal"  # exact: prints without an exponent
+FRACTIONAL = "fractional"  # FLOAT, DOUBLE
 BOOLEAN = "boolean"
 TIMESTAMP = "timestamp"  # naive: TIMESTAMP, TIMESTAMP_S/_MS/_NS
 TIMESTAMPTZ = "timestamptz"
@@ -27,8 +28,8 @@ STRUCT_LIST = "struct_list"  # LIST of STRUCT
 NULL = "null"  # a column with no values at all (e.g. inferred from an all-null NDJSON key)
 NESTED = "nested"  # STRUCT, MAP, UNION, lists of lists...: never usable
 
-NUMERIC = frozenset({INTEGER, FRACTIONAL})
-SCALAR = frozenset({TEXT, INTEGER, FRACTIONAL, BOOLEAN, TIMESTAMP, TIMESTAMPTZ, DATE, OTHER_SCALAR})
+NUMERIC = frozenset({INTEGER, DECIMAL, FRACTIONAL})
+SCALAR = frozenset({TEXT, INTEGER, DECIMAL, FRACTIONAL, BOOLEAN, TIMESTAMP, TIMESTAMPTZ, DATE, OTHER_SCALAR})
 
 _INTEGER_IDS = {
     "tinyint", "smallint", "integer", "bigint", "hugeint",
@@ -36,7 +37,7 @@ _INTEGER_IDS = {
 }
 _KIND_BY_ID = {
     "varchar": TEXT,
-    "decimal": FRACTIONAL,
+    "decimal": DECIMAL,
     "float": FRACTIONAL,
     "double": FRACTIONAL,
     "boolean": BOOLEAN,
@@ -71,7 +72,7 @@ COLUMNS: dict[str, ColumnSpec] = {
     "event_id": _ANY_SCALAR,
     "event_name": _STRING,
     "event_time": _spec(
-        {TIMESTAMPTZ, TIMESTAMP, DATE, INTEGER, FRACTIONAL, TEXT},
+        {TIMESTAMPTZ, TIMESTAMP, DATE, INTEGER, DECIMAL, FRACTIONAL, TEXT},
         "TIMESTAMPTZ, TIMESTAMP, epoch seconds/milliseconds or ISO-8601 VARCHAR",
     ),
     "action_source": _STRING,

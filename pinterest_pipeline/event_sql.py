@@ -68,6 +68,10 @@ APP_DEVICE_FIELDS = (
 )
 CUSTOM_TEXT_FIELDS = ("order_id", "search_string", "content_name", "content_category", "content_brand")
 
+# DECIMALs print without an exponent, so they take a macro without the exponent branch, whose
+# large expression is costly to set up inside the products lambda.
+_PLAIN_NUMBER = {contract.DECIMAL: "pp_plain_exact_number", contract.FRACTIONAL: "pp_plain_number"}
+
 
 
 @dataclass
@@ -148,14 +152,14 @@ class _Builder:
             return "CAST(NULL AS VARCHAR)", "false"
         if self.kind(name) == contract.INTEGER:
             return f"CAST({_c(name)} AS VARCHAR)", f"({_c(name)} IS NOT NULL)"
-        if self.kind(name) == contract.FRACTIONAL:
-            return f"pp_plain_number({_c(name)})", f"({_c(name)} IS NOT NULL)"
+        if self.kind(name) in (contract.DECIMAL, contract.FRACTIONAL):
+            return f"{_PLAIN_NUMBER[self.kind(name)]}({_c(name)})", f"({_c(name)} IS NOT NULL)"
         return f"pp_plain_decimal(pp_text({_c(name)}))", f"(pp_text({_c(name)}) IS NOT NULL)"
 
     def _integer(self, value_sql: str, kind: str) -> str:
         if kind == contract.INTEGER:
             return f"CAST({value_sql} AS BIGINT)"
-        if kind == contract.FRACTIONAL:
+        if kind in (contract.DECIMAL, contract.FRACTIONAL):
             return f"pp_integer_number({value_sql})"
         if kind == contract.TEXT:
             return f"pp_integer_text(pp_text({value_sql}))"
@@ -190,8 +194,8 @@ class _Builder:
             price_sql, price_given = "CAST(NULL AS VARCHAR)", "false"
         elif price_kind == contract.INTEGER:
             price_sql, price_given = f"CAST({price} AS VARCHAR)", f"({price} IS NOT NULL)"
-        elif price_kind == contract.FRACTIONAL:
-            price_sql, price_given = f"pp_plain_number({price})", f"({price} IS NOT NULL)"
+        elif price_kind in (contract.DECIMAL, contract.FRACTIONAL):
+            price_sql, price_given = f"{_PLAIN_NUMBER[price_kind]}({price})", f"({price} IS NOT NULL)"
         else:
             price_sql, price_given = f"pp_plain_decimal(pp_text({price}))", f"(pp_text({price}) IS NOT NULL)"
         quantity, quantity_kind = get("quantity")

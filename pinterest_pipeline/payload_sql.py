@@ -73,12 +73,26 @@ CREATE OR REPLACE TEMP MACRO pp_plain_decimal(s) AS (
 
 -- A plain decimal string from a DECIMAL or DOUBLE, or NULL for NaN and infinities. Their text
 -- is already plain except for trailing zeros (`27.50`, `2000.0`) and, for large or tiny DOUBLEs,
--- an exponent, which only then takes the slower text path.
+-- an exponent. DuckDB prints numbers in one well-formed shape, so no regular expression is needed:
+-- this macro runs inside the products lambda, where a regex would be recompiled for every list.
 CREATE OR REPLACE TEMP MACRO pp_plain_number(n) AS (
     CASE
         WHEN NOT isfinite(CAST(n AS DOUBLE)) THEN NULL
         WHEN n = 0 THEN '0'
-        WHEN contains(CAST(n AS VARCHAR), 'e') THEN pp_plain_decimal(CAST(n AS VARCHAR))
+        WHEN contains(CAST(n AS VARCHAR), 'e') THEN pp_expand_exponent(
+            starts_with(CAST(n AS VARCHAR), '-'),
+            split_part(ltrim(lower(CAST(n AS VARCHAR)), '-'), 'e', 1),
+            TRY_CAST(split_part(lower(CAST(n AS VARCHAR)), 'e', 2) AS INTEGER))
+        WHEN contains(CAST(n AS VARCHAR), '.') THEN rtrim(rtrim(CAST(n AS VARCHAR), '0'), '.')
+        ELSE CAST(n AS VARCHAR)
+    END
+);
+
+-- A plain decimal string from a DECIMAL, whose text never has an exponent: only trailing
+-- fraction zeros go (`27.50` -> `27.5`, `2000.00` -> `2000`).
+CREATE OR REPLACE TEMP MACRO pp_plain_exact_number(n) AS (
+    CASE
+        WHEN n = 0 THEN '0'
         WHEN contains(CAST(n AS VARCHAR), '.') THEN rtrim(rtrim(CAST(n AS VARCHAR), '0'), '.')
         ELSE CAST(n AS VARCHAR)
     END
