@@ -92,7 +92,7 @@ TEMPLATES = [
     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "+44 (0)20 7946 0958", "0044 20 7946 0958", "020 7946 0958", "(415) 555-0100", "1-415-555-0100",
     "06 6982 1234", "8 912 345-67-89", "12345", "+1234567890123456",
-    "1990-05-17", "19900517", "1990-05-17 10:00:00", "2023-02-30", "0000-01-01", "1990-05-17T08:00:00Z",
+    "1990-05-17", "19900517", "1990-05-17 10:00:00", "2023-02-30", "0000-01-01", "1990-05-17T08:00:00Z", "1990-05-17t08:00",
     "94107", "94107-1234", "941071234", "123456", "SW1A 1AA",
     "Female", "male", "Non Binary", "California", "new york", "Ontario", "United States", "UK", "Türkiye",
     "ΟΔΥΣΣΕΥΣ", "İSTANBUL", "St. Louis", "Straße",
@@ -103,8 +103,8 @@ WHITESPACE = st.text(alphabet=" \t\n\u3000\u00a0\u2028\x1c", max_size=3)
 @st.composite
 def case_variants(draw, text_strategy):
     text = draw(text_strategy)
-    flips = draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
-    varied = "".join(ch.upper() if flip else ch for ch, flip in zip(text, flips))
+    changes = draw(st.lists(st.sampled_from([str.upper, str.lower, str]), min_size=len(text), max_size=len(text)))
+    varied = "".join(change(ch) for ch, change in zip(text, changes))
     return draw(WHITESPACE) + varied + draw(WHITESPACE)
 
 

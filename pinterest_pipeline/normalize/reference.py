@@ -37,7 +37,7 @@ _NON_DIGITS = re.compile(r"[^0-9]")
 # `+44 (0)20 ...`: the trunk zero some people write after their country code.
 _TRUNK_ZERO_AFTER_COUNTRY_CODE = re.compile(r"^(\+|00)([0-9]{1,3})[ .-]*\(0\)")
 _US_ZIP = re.compile(r"[0-9]{5}(?:[ -]?[0-9]{4})?")  # ZIP or ZIP+4 (94107-1234, 941071234)
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9].*)?", re.DOTALL)  # DATE/TIMESTAMP text
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9].*)?", re.DOTALL)  # DATE/TIMESTAMP text, ISO-8601
 _COMPACT_DATE = re.compile(r"[0-9]{8}")
 
 
