@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import duckdb
 import pycountry
 
 from pinterest_pipeline import contract
 from pinterest_pipeline.config import PipelineConfig
 from pinterest_pipeline.contract import SourceColumns
 from pinterest_pipeline.event_time import event_time_sql, uses_source_timezone
+from pinterest_pipeline.normalize.reference import PHONE_INVALID_LENGTH, PHONE_WITHOUT_COUNTRY_CODE, ZIP_MALFORMED
 from pinterest_pipeline.sources import qualified_name, quote_identifier
 from pinterest_pipeline.taxonomy import event_key_sql, mapping_rows
 
@@ -62,11 +64,21 @@ HASHED_FIELDS = (
     ("external_id", "external_id", "pp_hash_external_id", False),
     ("maid", "hashed_maids", "pp_hash_maid", False),
 )
+# Session variables holding the lookups (`_Builder.lookups`).
+COUNTRY_CODES, COUNTRY_HASHES, STATE_HASHES = "pp_country_codes", "pp_country_hashes", "pp_state_hashes"
+# Hashed fields whose digests `numbered` reads from the lookups: the column holding them.
+LOOKED_UP_HASHES = {"country": "looked_up_country_hash", "state": "looked_up_state_hash"}
 PLAIN_USER_FIELDS = ("client_ip_address", "client_user_agent", "click_id", "partner_id")
 APP_DEVICE_FIELDS = (
     "app_id", "app_name", "app_version", "device_brand", "device_carrier", "device_model", "device_type", "os_version",
 )
 CUSTOM_TEXT_FIELDS = ("order_id", "search_string", "content_name", "content_category", "content_brand")
+
+# Macros called through a one-element lambda: `pp_hash_external_id` tests the value against the
+# junk list with an IN, which DuckDB plans as a join outside a lambda. A join does not keep the
+# input order, and the whole event table would then need sorting (many times the cost of the
+# lambda, and memory).
+_IN_LAMBDA = frozenset({"pp_hash_external_id"})
 
 # DECIMALs print without an exponent, so they take a macro without the exponent branch, whose
 # large expression is costly to set up inside the products lambda.
@@ -84,11 +96,26 @@ class Parameters:
         self.values[name] = value
         return f"CAST(${name} AS {sql_type})" if sql_type else f"${name}"
 
+    def bind_code_set(self, name: str, codes: list[str]) -> str:
+        """A set of codes to test membership in with `map_contains`: a MAP of the codes to
+        themselves is looked up by hash, where `list_contains` on a long list is planned as a join
+        per row and costs about fifteen times as much."""
+        return f"MAP({self.bind(name, codes, 'VARCHAR[]')}, ${name})"
+
 
 @dataclass(frozen=True)
 class EventQuery:
+    """The query, its bound values, and the session variables (name -> SELECT of a MAP) to set,
+    with the same bound values, before it runs."""
+
     sql: str
     parameters: dict[str, Any]
+    lookups: dict[str, str] = field(default_factory=dict)
+
+    def set_lookups(self, con: duckdb.DuckDBPyConnection) -> None:
+        for name, select in self.lookups.items():
+            statement = f"SET VARIABLE {name} = ({select})"
+            con.execute(statement, {key: value for key, value in self.parameters.items() if f"${key}" in statement})
 
 
 def _c(name: str) -> str:
@@ -110,16 +137,54 @@ class _Builder:
 
     # -- stage 1 ---------------------------------------------------------------------------
 
+    def lookups(self, source: str) -> dict[str, str]:
+        """Session variables to set before the query runs: name -> a SELECT giving a MAP from each
+        distinct source value to its normalization, for the normalizations that look names up in
+        a table (country codes, country and state digests).
+
+        Called per row, each would be a correlated subquery, which DuckDB plans as a join over a
+        copy of the whole source: costly, and its output leaves the input order, so the wide
+        event rows would need sorting. The distinct values are few, and a constant MAP is read
+        per row without a join. Keys are never NULL (a NULL value normalizes to NULL anyway)."""
+        table = qualified_name(source)
+        default_country = self.params.bind("default_country", self.config.default_country, "VARCHAR")
+        lookups = {}
+        if self.has("country"):
+            country = _c("country")
+            distinct = f"SELECT DISTINCT {country} FROM {table} WHERE {country} IS NOT NULL"
+            lookups[COUNTRY_CODES] = f"SELECT map(list({country}), list(pp_country_code({country}))) FROM ({distinct})"
+            lookups[COUNTRY_HASHES] = (
+                f"SELECT map(list({country}), list(pp_hash_country({self._identity_text('country', country)}))) "
+                f"FROM ({distinct})"
+            )
+        if self.has("state"):
+            state = self._identity_text("state", _c("state"))
+            region = (
+                f"coalesce(pp_country_code({_c('country')}), {default_country})" if self.has("country") else default_country
+            )
+            lookups[STATE_HASHES] = (
+                f"SELECT map(list({_state_key('region', 'state')}), list(pp_hash_st(state, region))) "
+                f"FROM (SELECT DISTINCT {state} AS state, {region} AS region FROM {table} WHERE {_c('state')} IS NOT NULL)"
+            )
+        return lookups
+
     def numbered(self, source: str) -> str:
         """`source` must be a table: its `rowid` is the input order."""
         default_country = self.params.bind("default_country", self.config.default_country, "VARCHAR")
-        region = f"coalesce(pp_country_code({_c('country')}), {default_country})" if self.has("country") else default_country
         selected = [_c(name) for name in self.columns.kinds]
         key = event_key_sql(f"pp_text({_c('event_name')})")
-        return (
-            f"SELECT rowid + 1 AS source_row, {region} AS region, {key} AS event_key, {', '.join(selected)} "
-            f"FROM {qualified_name(source)}"
+        region, looked_up = default_country, []
+        if self.has("country"):
+            region = f"coalesce(getvariable('{COUNTRY_CODES}')[{_c('country')}], {default_country})"
+            looked_up.append(f"getvariable('{COUNTRY_HASHES}')[{_c('country')}] AS looked_up_country_hash")
+        numbered = (
+            f"SELECT rowid + 1 AS source_row, {region} AS region, {key} AS event_key, "
+            f"{', '.join([*selected, *looked_up])} FROM {qualified_name(source)}"
         )
+        if not self.has("state"):
+            return numbered
+        state_key = _state_key("region", self._identity_text("state", _c("state")))
+        return f"SELECT *, getvariable('{STATE_HASHES}')[{state_key}] AS looked_up_state_hash FROM ({numbered})"
 
     # -- stage 2 ---------------------------------------------------------------------------
 
@@ -143,6 +208,9 @@ class _Builder:
         if self.kind(column) == contract.TEXT_LIST:
             each = self._hash_call(macro, "CAST(v AS VARCHAR)", takes_region)
             return f"pp_distinct_hashes(list_transform({_c(column)}, lambda v: {each}))"
+        if macro in _IN_LAMBDA:
+            each = self._hash_call(macro, "pp_v", takes_region)
+            return f"list_transform([{self._identity_text(column, _c(column))}], lambda pp_v: {each})[1]"
         return self._hash_call(macro, self._identity_text(column, _c(column)), takes_region)
 
     def _amount(self, name: str) -> tuple[str, str]:
@@ -228,7 +296,7 @@ class _Builder:
 
         for column, key, macro, takes_region in HASHED_FIELDS:
             if self.has(column):
-                out[f"h_{key}"] = self.hashed(column, macro, takes_region)
+                out[f"h_{key}"] = LOOKED_UP_HASHES.get(column) or self.hashed(column, macro, takes_region)
         for name in PLAIN_USER_FIELDS:
             if name == "click_id" and self.has("event_source_url"):
                 out[name] = f"coalesce({self._text('click_id')}, pp_epik({self._text('event_source_url')}))"
@@ -255,15 +323,15 @@ class _Builder:
             if self.has(name):
                 out[name] = _c(name) if self.kind(name) == contract.BOOLEAN else f"TRY_CAST(pp_text({_c(name)}) AS BOOLEAN)"
         if self.has("language"):
-            out["language"] = f"pp_language({_c('language')}, {p.bind('iso_639_1', ISO_639_1, 'VARCHAR[]')})"
+            out["language"] = f"pp_language({_c('language')}, {p.bind_code_set('iso_639_1', ISO_639_1)})"
 
         out["value"], out["value_given"] = self._amount("value")
         out["predicted_ltv"], out["predicted_ltv_given"] = self._amount("predicted_ltv")
         if self.has("currency"):
-            currencies = p.bind("iso_4217", ISO_4217, "VARCHAR[]")
+            currencies = p.bind_code_set("iso_4217", ISO_4217)
             currency_text = f"upper({self._text('currency')})"
             out["currency_given"] = currency_text
-            out["currency_valid"] = f"list_contains({currencies}, {currency_text})"
+            out["currency_valid"] = f"coalesce(map_contains({currencies}, {currency_text}), false)"
         else:
             out["currency_given"] = "CAST(NULL AS VARCHAR)"
             out["currency_valid"] = "false"
@@ -359,8 +427,6 @@ class _Builder:
         )
 
     def _ldp_warning(self) -> str:
-        if not self.has("opt_out_type"):
-            return "NULL"
         st_ok = self._hash_contains("st", "state", "ca")
         country_ok = self._hash_contains("country", "country", "us")
         return (
@@ -378,31 +444,57 @@ class _Builder:
         return f"coalesce(h_{key} = {digest}, false)"
 
     def _warnings(self) -> str:
-        scalar = [
-            "CASE WHEN value_given AND value IS NULL THEN 'value_not_numeric' END",
-            "CASE WHEN predicted_ltv_given AND predicted_ltv IS NULL THEN 'predicted_ltv_not_numeric' END",
-            "CASE WHEN currency_given IS NOT NULL AND NOT currency_valid THEN 'currency_invalid' END",
-            self._ldp_warning(),
+        # Each check with the codes it can give (the macros' codes are those of the reference).
+        checks = [
+            (("value_not_numeric",), "CASE WHEN value_given AND value IS NULL THEN 'value_not_numeric' END"),
+            (
+                ("predicted_ltv_not_numeric",),
+                "CASE WHEN predicted_ltv_given AND predicted_ltv IS NULL THEN 'predicted_ltv_not_numeric' END",
+            ),
+            (("currency_invalid",), "CASE WHEN currency_given IS NOT NULL AND NOT currency_valid THEN 'currency_invalid' END"),
         ]
+        if self.has("opt_out_type"):
+            checks.append((("ldp_needs_st_and_country",), self._ldp_warning()))
         if self.has("zip"):
-            scalar.append("CASE WHEN h_zp IS NULL AND zip_text IS NOT NULL THEN pp_zp_warning(zip_text, region) END")
+            checks.append(
+                ((ZIP_MALFORMED,), "CASE WHEN h_zp IS NULL AND zip_text IS NOT NULL THEN pp_zp_warning(zip_text, region) END")
+            )
         if self.has("phone") and self.kind("phone") != contract.TEXT_LIST:
-            scalar.append("CASE WHEN h_ph IS NULL AND phone_text IS NOT NULL THEN pp_ph_warning(phone_text, region) END")
+            checks.append(
+                (
+                    (PHONE_INVALID_LENGTH, PHONE_WITHOUT_COUNTRY_CODE),
+                    "CASE WHEN h_ph IS NULL AND phone_text IS NOT NULL THEN pp_ph_warning(phone_text, region) END",
+                )
+            )
         if self.has("num_items"):
-            scalar.append("CASE WHEN num_items_given AND num_items IS NULL THEN 'num_items_not_integer' END")
+            checks.append(
+                (("num_items_not_integer",), "CASE WHEN num_items_given AND num_items IS NULL THEN 'num_items_not_integer' END")
+            )
         if self.has("products"):
-            scalar.append(
-                "CASE WHEN list_bool_or(list_transform(products, lambda p: p.price_given AND p.item_price IS NULL)) "
-                "THEN 'item_price_not_numeric' END"
+            checks.append(
+                (
+                    ("item_price_not_numeric",),
+                    "CASE WHEN list_bool_or(list_transform(products, lambda p: p.price_given AND p.item_price IS NULL)) "
+                    "THEN 'item_price_not_numeric' END",
+                )
             )
-            scalar.append(
-                "CASE WHEN list_bool_or(list_transform(products, lambda p: p.quantity_given AND p.quantity IS NULL)) "
-                "THEN 'quantity_not_integer' END"
+            checks.append(
+                (
+                    ("quantity_not_integer",),
+                    "CASE WHEN list_bool_or(list_transform(products, lambda p: p.quantity_given AND p.quantity IS NULL)) "
+                    "THEN 'quantity_not_integer' END",
+                )
             )
-        codes = f"[{', '.join(scalar)}]"
         if self.has("phone") and self.kind("phone") == contract.TEXT_LIST:
-            codes = f"list_concat({codes}, phone_warnings)"
-        return f"pp_nonempty(list_sort(list_distinct(list_filter({codes}, lambda w: w IS NOT NULL))))"
+            codes = f"list_concat([{', '.join(sql for _, sql in checks)}], phone_warnings)"
+            return f"pp_nonempty(list_sort(list_distinct(list_filter({codes}, lambda w: w IS NOT NULL))))"
+        # Every check gives a different code, so listed in the order of their codes they need no
+        # sorting or de-duplication: joining the non-NULL ones and splitting the text again
+        # builds the list without a lambda per row.
+        checks.sort(key=lambda check: check[0])
+        assert all(a[-1] < b[0] for (a, _), (b, _) in zip(checks, checks[1:])), "warning codes overlap"
+        joined = f"concat_ws(',', {', '.join(sql for _, sql in checks)})"
+        return f"CASE WHEN {joined} <> '' THEN string_split({joined}, ',') END"
 
     # -- stage 4 ---------------------------------------------------------------------------
 
@@ -486,12 +578,15 @@ def build_event_query(source: str, columns: SourceColumns, config: PipelineConfi
     """The SELECT yielding one row per source row: source_row, event_id, event_name, event_time,
     action_source, reason, detail, warnings and event_json (NULL for rejected rows)."""
     builder = _Builder(columns, config, now)
+    lookups = builder.lookups(source)
     numbered = builder.numbered(source)
     fields = builder.fields()
     checked = builder.checked()
     event_json = builder.event_json()
     partition_timezone = builder.params.bind("partition_timezone", config.partition_timezone)
-    # NOT MATERIALIZED: each stage feeds the next in one streaming pipeline.
+    # NOT MATERIALIZED: each stage feeds the next in one streaming pipeline. The JSON is built
+    # for every row and blanked for rejected ones in the outer SELECT: evaluated under a CASE, its
+    # list lambdas run on a selection of rows, which costs about twice as much.
     sql = f"""WITH numbered AS NOT MATERIALIZED (
 {numbered}
 ), fields AS NOT MATERIALIZED (
@@ -501,9 +596,14 @@ def build_event_query(source: str, columns: SourceColumns, config: PipelineConfi
 )
 SELECT source_row, event_id, mapped_event_name AS event_name, event_time,
        CAST(timezone({partition_timezone}, to_timestamp(event_time)) AS DATE) AS partition_day,
-       action_source, CASE WHEN reason IS NULL THEN {event_json} END AS event_json, warnings, reason, detail
-  FROM checked"""
-    return EventQuery(sql, builder.params.values)
+       action_source, CASE WHEN reason IS NULL THEN any_event_json END AS event_json, warnings, reason, detail
+  FROM (SELECT *, {event_json} AS any_event_json FROM checked)"""
+    return EventQuery(sql, builder.params.values, lookups)
+
+
+def _state_key(region_sql: str, state_sql: str) -> str:
+    """The key of a state in its lookup: region codes never hold `|`, so the key is unambiguous."""
+    return f"coalesce({region_sql}, '') || '|' || {state_sql}"
 
 
 def _describe_duration(duration: timedelta) -> str:

@@ -19,7 +19,17 @@ _VERBATIM_LINES = "(FORMAT csv, QUOTE '', ESCAPE '', HEADER false)"
 
 
 def _copy_lines(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> None:
-    con.execute(f"COPY ({select_sql}) TO $path {_VERBATIM_LINES}", {"path": str(path)})
+    """Write the rows in their stored order with one thread. In parallel, DuckDB keeps the order by
+    holding finished batches in memory (a 256 MiB buffer at a time), which fails under a memory
+    limit; a single thread reads and writes the rows in order as they come."""
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET threads = 1")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(f"COPY ({select_sql}) TO $path {_VERBATIM_LINES}", {"path": str(path)})
+    finally:
+        con.execute("RESET preserve_insertion_order")
+        con.execute(f"SET threads = {int(threads)}")
 
 
 def write_outputs(

@@ -109,8 +109,9 @@ CREATE OR REPLACE TEMP MACRO pp_integer_number(n) AS
         THEN CAST(n AS BIGINT) END;
 
 -- The ISO-639-1 code of a language tag's first subtag (`en-US`, `en_US`, `EN` -> `en`), or NULL.
+-- `iso639_1` is a MAP whose keys are the codes.
 CREATE OR REPLACE TEMP MACRO pp_language(tag, iso639_1) AS (
-    CASE WHEN list_contains(iso639_1, lower(split_part(replace(trim(tag), '_', '-'), '-', 1)))
+    CASE WHEN map_contains(iso639_1, lower(split_part(replace(trim(tag), '_', '-'), '-', 1)))
         THEN lower(split_part(replace(trim(tag), '_', '-'), '-', 1)) END
 );
 

@@ -23,6 +23,7 @@ from pinterest_pipeline.payload_sql import PAYLOAD_MACROS
 from pinterest_pipeline.sources import qualified_name
 
 SOURCE_COPY = "pp_source_rows"
+DUPLICATES = "pp_duplicate_rows"
 
 
 @dataclass
@@ -87,18 +88,26 @@ def transform(
     con.execute("BEGIN TRANSACTION")
     try:
         # One materialization: every row goes into the events table first, then the rejected
-        # rows move out; the JSON (most of the bytes) is never copied.
+        # rows move out; the JSON (most of the bytes) is never copied or updated.
+        query.set_lookups(con)
         con.execute(f"CREATE OR REPLACE TABLE {events} AS {query.sql}", query.parameters)
         _ensure_input_order(con, events)
         stage("removing in-run duplicates")
-        _mark_duplicates(con, events)
+        _find_duplicates(con, events)
         stage("separating rejects")
         con.execute(
             f"CREATE OR REPLACE TABLE {rejects} AS "
             "SELECT source_row, event_id, coalesce(event_id, 'row ' || source_row) AS source_key, reason, detail, "
-            f"partition_day FROM {events} WHERE reason IS NOT NULL ORDER BY source_row"
+            f"partition_day FROM {events} WHERE reason IS NOT NULL "
+            "UNION ALL "
+            "SELECT source_row, event_id, event_id AS source_key, 'duplicate_in_run' AS reason, d.detail, partition_day "
+            f"FROM {events} JOIN {DUPLICATES} AS d USING (source_row) "
+            "ORDER BY source_row"
         )
-        con.execute(f"DELETE FROM {events} WHERE reason IS NOT NULL")
+        con.execute(
+            f"DELETE FROM {events} WHERE reason IS NOT NULL OR source_row IN (SELECT source_row FROM {DUPLICATES})"
+        )
+        con.execute(f"DROP TABLE {DUPLICATES}")
         con.execute(f"ALTER TABLE {events} DROP COLUMN reason")
         con.execute(f"ALTER TABLE {events} DROP COLUMN detail")
         result = _summarize(con, events, rejects, events_table, rejects_table)
@@ -127,31 +136,46 @@ def _as_table(con: duckdb.DuckDBPyConnection, source: str) -> str:
 def _ensure_input_order(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Store the rows in `source_row` order, which delivery and the NDJSON file keep.
 
-    DuckDB keeps insertion order through scans and projections, but a join inside the
-    normalization macros may emit rows in another order when the planner swaps its sides (small
-    inputs). Checking costs one scan of two integer columns; sorting happens only when needed.
+    DuckDB keeps insertion order through scans and projections, but not through joins; the
+    event query avoids them (see `event_sql`), so this is a safeguard: checking costs one scan of
+    two integer columns, and the wide rows are sorted only when a join slipped in.
+    The rows of a table created in an open transaction are numbered from a large `rowid`, so the
+    check is that `source_row - rowid` is the same on every row, not that it is 1.
     """
-    (out_of_order,) = con.execute(f"SELECT count(*) FROM {table} WHERE source_row <> rowid + 1").fetchone()
-    if out_of_order:
+    (in_order,) = con.execute(
+        f"SELECT coalesce(min(source_row - rowid) = max(source_row - rowid), true) FROM {table}"
+    ).fetchone()
+    if not in_order:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} ORDER BY source_row")
 
 
-def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _find_duplicates(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """The first row of each (event_id, event_name) among the sendable rows wins; the later ones
-    become `duplicate_in_run` rejects naming the winning row."""
+    go into the temporary table `DUPLICATES` (source_row, detail naming the winning row), to
+    become `duplicate_in_run` rejects. Only these few narrow rows are written: an UPDATE of the
+    events table would rewrite its JSON column, which may be larger than memory.
+
+    Grouping tens of millions of distinct string pairs needs more memory than the limit allows,
+    so the rows are first grouped by a 64-bit hash of the pair, and only the rows whose hash
+    occurs more than once (true duplicates and rare collisions) are grouped by the pair itself.
+    """
+    sendable = f"SELECT source_row, event_id, event_name FROM {table} WHERE reason IS NULL"
     con.execute(
         f"""
-        UPDATE {table} AS s
-           SET reason = 'duplicate_in_run',
-               detail = 'same event_id and event_name as row ' || d.first_row,
-               event_json = NULL
-          FROM (SELECT event_id, event_name, min(source_row) AS first_row
-                  FROM {table}
-                 WHERE reason IS NULL
+        CREATE OR REPLACE TEMP TABLE {DUPLICATES} AS
+        WITH candidates AS MATERIALIZED (
+            SELECT * FROM ({sendable})
+             WHERE hash(event_id, event_name) IN (
+                   SELECT hash(event_id, event_name) FROM ({sendable}) GROUP BY ALL HAVING count(*) > 1)
+        )
+        SELECT s.source_row, 'same event_id and event_name as row ' || d.first_row AS detail
+          FROM candidates AS s
+          JOIN (SELECT event_id, event_name, min(source_row) AS first_row
+                  FROM candidates
                  GROUP BY event_id, event_name
                 HAVING count(*) > 1) AS d
-         WHERE s.reason IS NULL AND s.event_id = d.event_id AND s.event_name = d.event_name
-           AND s.source_row > d.first_row
+            ON s.event_id = d.event_id AND s.event_name = d.event_name
+         WHERE s.source_row > d.first_row
         """
     )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
+from pinterest_pipeline.duckdb_session import bounded_connection
 from pinterest_pipeline.errors import InputError, first_line
 from pinterest_pipeline.ndjson_output import write_outputs
 from pinterest_pipeline.sources import SOURCE_VIEW, register_source
@@ -107,9 +108,8 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     now = args.now or datetime.now(timezone.utc)
     label = args.input or f"{args.warehouse} {args.day}"
-    con = duckdb.connect()
     try:
-        with _Progress(con) as progress:
+        with bounded_connection() as con, _Progress(con) as progress:
             progress.stage("reading input")
             if args.input is not None:
                 source = register_source(con, args.input)
@@ -121,8 +121,6 @@ def run(args: argparse.Namespace) -> int:
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         # Bad data found while reading the whole input (past what type sniffing saw).
         raise InputError(f"{label}: {first_line(exc)}") from None
-    finally:
-        con.close()
     print(summary(result, args.out, args.rejected))
     return 0
 
