@@ -40,7 +40,9 @@ def refusals(
     runs = _RunCoverage(instance)
     problems = []
     for check_key in check_keys:
-        record = _latest_covering_evaluation(instance, check_key, partition_key, not_before, runs)
+        record = _latest_covering_evaluation(
+            instance, check_key, partition_key, materializations[0].run_id, not_before, runs
+        )
         if record is None:
             problems.append(f"{check_key.name} has not been evaluated on the current data of {partition_key}")
             continue
@@ -68,17 +70,20 @@ def _latest_covering_evaluation(
     instance: dg.DagsterInstance,
     check_key: dg.AssetCheckKey,
     partition_key: str,
+    materialization_run_id: str,
     not_before: float,
     runs: _RunCoverage,
 ):
-    # Newest first; stop at records older than the run that wrote the current data.
+    # Newest first; stop at records older than the run that wrote the current data. Evaluations of
+    # that run itself always count: the storage keeps check timestamps at a coarser precision than
+    # run timestamps, so within the same second they may compare as older.
     cursor = None
     while True:
         page = instance.event_log_storage.get_asset_check_execution_history(
             check_key, limit=_HISTORY_PAGE, cursor=cursor
         )
         for record in page:
-            if record.create_timestamp < not_before:
+            if record.run_id != materialization_run_id and record.create_timestamp < not_before:
                 return None
             if runs.covers(record.run_id, partition_key):
                 return record
