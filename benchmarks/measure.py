@@ -69,22 +69,42 @@ class ChildRun:
     stderr: str
 
 
+def _high_water_kib(pid: int) -> int:
+    """The peak resident memory of a running process so far, in KiB (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def run_child(argv: list[str], workdir: Path) -> ChildRun:
     """Run a command to completion; wall time and the peak resident memory of that one process.
 
-    `os.wait4` returns the rusage of exactly this child (RUSAGE_CHILDREN would mix in every child
-    this process ever waited for). Output goes to files, so a chatty child cannot block on a pipe.
+    The peak is the child's own `VmHWM` (/proc), sampled until it exits: Linux's `ru_maxrss` of a
+    child starts from the RSS of the process that forked it, so a benchmark runner that generated a
+    large warehouse would be charged to every child. Output goes to files, so a chatty child cannot
+    block on a pipe.
     """
     stdout_path, stderr_path = workdir / "child.stdout", workdir / "child.stderr"
     with open(stdout_path, "w") as stdout, open(stderr_path, "w") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
+        peak_kib = 0
+        while True:
+            peak_kib = max(peak_kib, _high_water_kib(process.pid))
+            pid, status, _ = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.02)
         seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return ChildRun(
         seconds=seconds,
-        peak_rss_bytes=usage.ru_maxrss * 1024,  # kilobytes on Linux
+        peak_rss_bytes=peak_kib * 1024,
         returncode=process.returncode,
         stdout=stdout_path.read_text(),
         stderr=stderr_path.read_text(),
