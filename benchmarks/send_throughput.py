@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
+from measure import FakeApiProcess
 
 from pinterest_pipeline.config import build_config
 from pinterest_pipeline.delivery import PinterestTarget, deliver
@@ -40,19 +38,6 @@ FROM range($n) t(i)
 """
 
 
-def start_fake(latency_ms: float, validate_sample: float) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pinterest_pipeline", "fake-api", "--port", "0", "--latency-ms", str(latency_ms),
-         "--validate-sample", str(validate_sample)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    match = re.search(r"(http://127\.0\.0\.1:\d+)", process.stdout.readline())
-    if not match:
-        process.kill()
-        raise SystemExit("the fake API did not start")
-    return process, match.group(1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
@@ -65,15 +50,11 @@ def main() -> None:
         con = duckdb.connect(str(Path(workdir) / "pipeline.duckdb"))
         con.execute(EVENTS_SQL, {"n": args.events, "t": int(time.time()) - 3600})
         con.execute("CHECKPOINT")  # the events table is on disk before the send, as after a transform
-        fake, url = start_fake(args.latency_ms, args.validate_sample)
-        try:
-            target = PinterestTarget(DEFAULT_AD_ACCOUNT_ID, DEFAULT_ACCESS_TOKEN, api_url=url)
+        with FakeApiProcess(latency_ms=args.latency_ms, validate_sample=args.validate_sample) as fake:
+            target = PinterestTarget(DEFAULT_AD_ACCOUNT_ID, DEFAULT_ACCESS_TOKEN, api_url=fake.url)
             started = time.perf_counter()
             report = deliver(con, "events", target, build_config(concurrency=args.concurrency))
             elapsed = time.perf_counter() - started
-        finally:
-            fake.terminate()
-            fake.wait()
     assert report.delivered == args.events, report
     print(
         f"send: {report.delivered} events in {report.requests} requests, {elapsed:.2f}s "
