@@ -1,21 +1,27 @@
 """The SQL that turns contract rows into Pinterest events or reject reasons (DESIGN §4.2, §4.3).
 
-The query is generated from the columns the source has and their kinds (`contract.SourceColumns`),
+The queries are generated from the columns the source has and their kinds (`contract.SourceColumns`),
 so an absent column costs nothing and every type gets the cast it needs. Only column names from the
 contract and fixed SQL are written into the text; every configured value is a bound `$parameter`.
-The query has four stages:
 
-1. `numbered`: the contract columns in input order, with `source_row` and the row's resolved
-   country (`region`) that phone, state and ZIP normalization need;
-2. `fields`: every value normalized (identity hashed by the `pp_hash_*` macros), the event name
-   mapped through the taxonomy;
-3. `checked`: the reject reason (first rule that fails, in DESIGN §4.3 order) and the warnings;
-4. the event JSON, built only for rows without a reason.
+A transform runs two queries, each one streaming pipeline of scans and projections, so rows keep
+their input order without a sort:
+
+- the row checks (`build_row_check_query`), one narrow row per source row in its order: the row's
+  resolved country (`region`) that phone, state and ZIP normalization need, the looked-up digests,
+  the fields the reject rules and the rejects read (`ROW_CHECK_FIELDS`, stored as `k_<name>`), the
+  reject `reason` (the first rule that fails, in DESIGN §4.3 order), its `detail` and the
+  `partition_day`. The in-run duplicates are found on these rows;
+- the events (`build_event_json_query`): the source again, side by side with its checked rows
+  (`POSITIONAL JOIN`: row i with row i, no hashing or sorting), for the rows without a reason:
+  every value normalized (identity hashed by the `pp_hash_*` macros), the warnings and the event
+  JSON. It is the bulk of the work and of the bytes, and is either stored or streamed to a file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -64,6 +70,13 @@ HASHED_FIELDS = (
     ("external_id", "external_id", "pp_hash_external_id", False),
     ("maid", "hashed_maids", "pp_hash_maid", False),
 )
+# Fields the reject rules read, computed by the row checks as `k_<name>`; those in STORED_CHECK_FIELDS
+# are kept with the checked rows and reused by the events query.
+ROW_CHECK_FIELDS = (
+    "event_id", "source_event_name", "mapped_event_name", "event_time", "event_time_given", "action_source",
+    "h_em", "h_hashed_maids", "client_ip_address", "client_user_agent",
+)
+STORED_CHECK_FIELDS = ("event_id", "mapped_event_name", "event_time", "action_source", "h_em", "h_hashed_maids")
 # Session variables holding the lookups (`_Builder.lookups`).
 COUNTRY_CODES, COUNTRY_HASHES, STATE_HASHES = "pp_country_codes", "pp_country_hashes", "pp_state_hashes"
 # Hashed fields whose digests `numbered` reads from the lookups: the column holding them.
@@ -101,21 +114,6 @@ class Parameters:
         themselves is looked up by hash, where `list_contains` on a long list is planned as a join
         per row and costs about fifteen times as much."""
         return f"MAP({self.bind(name, codes, 'VARCHAR[]')}, ${name})"
-
-
-@dataclass(frozen=True)
-class EventQuery:
-    """The query, its bound values, and the session variables (name -> SELECT of a MAP) to set,
-    with the same bound values, before it runs."""
-
-    sql: str
-    parameters: dict[str, Any]
-    lookups: dict[str, str] = field(default_factory=dict)
-
-    def set_lookups(self, con: duckdb.DuckDBPyConnection) -> None:
-        for name, select in self.lookups.items():
-            statement = f"SET VARIABLE {name} = ({select})"
-            con.execute(statement, {key: value for key, value in self.parameters.items() if f"${key}" in statement})
 
 
 def _c(name: str) -> str:
@@ -169,7 +167,8 @@ class _Builder:
         return lookups
 
     def numbered(self, source: str) -> str:
-        """`source` must be a table: its `rowid` is the input order."""
+        """The contract columns of `source` in its order, with `region`, `event_key` and the
+        looked-up digests."""
         default_country = self.params.bind("default_country", self.config.default_country, "VARCHAR")
         selected = [_c(name) for name in self.columns.kinds]
         key = event_key_sql(f"pp_text({_c('event_name')})")
@@ -178,7 +177,7 @@ class _Builder:
             region = f"coalesce(getvariable('{COUNTRY_CODES}')[{_c('country')}], {default_country})"
             looked_up.append(f"getvariable('{COUNTRY_HASHES}')[{_c('country')}] AS looked_up_country_hash")
         numbered = (
-            f"SELECT rowid + 1 AS source_row, {region} AS region, {key} AS event_key, "
+            f"SELECT {region} AS region, {key} AS event_key, "
             f"{', '.join([*selected, *looked_up])} FROM {qualified_name(source)}"
         )
         if not self.has("state"):
@@ -276,10 +275,26 @@ class _Builder:
         )
         return f"list_transform({source}, lambda p: {element})"
 
+    def row_check_fields(self) -> str:
+        """The SELECT list of the row checks' fields over `numbered AS n`, as `k_<name>` columns."""
+        out = self._field_expressions()
+        return ",\n    ".join(f"{out[name]} AS {_c('k_' + name)}" for name in ROW_CHECK_FIELDS if name in out)
+
     def fields(self) -> str:
+        """The events' fields over the source beside its checked rows (`numbered AS n`): the
+        stored row checks' fields read back, every other one computed."""
+        out = self._field_expressions()
+        out.update({name: _c("k_" + name) for name in STORED_CHECK_FIELDS if name in out})
+        out["partition_day"] = "partition_day"
+        select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in out.items())
+        return f"SELECT {select}\n  FROM numbered AS n"
+
+    def _field_expressions(self) -> dict[str, str]:
+        """Field name -> its expression over `numbered AS n`, for every field the source has."""
         p = self.params
         out: dict[str, str] = {"source_row": "source_row"}
         out["event_id"] = f"pp_text({_c('event_id')})"
+        out["source_event_id"] = out["event_id"]
         out["source_event_name"] = "pp_text(n.event_name)"
         out["mapped_event_name"] = self._mapped_event_name()
         event_time_kind = self.kind("event_time")
@@ -340,9 +355,7 @@ class _Builder:
             out["num_items_given"] = f"({_c('num_items')} IS NOT NULL)"
         if self.has("products"):
             out["products"] = self._products()
-
-        select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in out.items())
-        return f"SELECT {select}\n  FROM numbered AS n"
+        return out
 
     def _mapped_event_name(self) -> str:
         """The Pinterest name through the taxonomy rows, bound as a MAP: a lookup per row that
@@ -364,7 +377,8 @@ class _Builder:
 
     # -- stage 3 ---------------------------------------------------------------------------
 
-    def checked(self) -> str:
+    def reason(self) -> str:
+        """The reject reason over the row checks' `k_` fields: the first rule that fails, or NULL."""
         p = self.params
         now_s = int(self.now.timestamp())
         oldest = p.bind("oldest_s", now_s - int(self.config.max_event_age.total_seconds()), "BIGINT")
@@ -373,51 +387,54 @@ class _Builder:
         identifier = " OR ".join(
             condition
             for condition, needed in (
-                ("h_em IS NOT NULL", self.has("email")),
-                ("h_hashed_maids IS NOT NULL", self.has("maid")),
+                ("k_h_em IS NOT NULL", self.has("email")),
+                ("k_h_hashed_maids IS NOT NULL", self.has("maid")),
                 (
-                    "(client_ip_address IS NOT NULL AND client_user_agent IS NOT NULL)",
+                    "(k_client_ip_address IS NOT NULL AND k_client_user_agent IS NOT NULL)",
                     self.has("client_ip_address") and self.has("client_user_agent"),
                 ),
             )
             if needed
         ) or "false"
-        reason = f"""CASE
-        WHEN event_id IS NULL THEN 'missing_event_id'
-        WHEN source_event_name IS NULL THEN 'missing_event_name'
-        WHEN mapped_event_name IS NULL THEN 'unknown_event_name'
-        WHEN event_time IS NULL THEN 'invalid_event_time'
-        WHEN event_time < {oldest} THEN 'too_old'
-        WHEN event_time > {latest} THEN 'in_future'
-        WHEN action_source IS NULL THEN 'missing_action_source'
-        WHEN NOT list_contains({action_sources}, action_source) THEN 'invalid_action_source'
+        return f"""CASE
+        WHEN k_event_id IS NULL THEN 'missing_event_id'
+        WHEN k_source_event_name IS NULL THEN 'missing_event_name'
+        WHEN k_mapped_event_name IS NULL THEN 'unknown_event_name'
+        WHEN k_event_time IS NULL THEN 'invalid_event_time'
+        WHEN k_event_time < {oldest} THEN 'too_old'
+        WHEN k_event_time > {latest} THEN 'in_future'
+        WHEN k_action_source IS NULL THEN 'missing_action_source'
+        WHEN NOT list_contains({action_sources}, k_action_source) THEN 'invalid_action_source'
         WHEN NOT ({identifier}) THEN 'missing_identifier'
     END"""
+
+    def detail(self) -> str:
+        """A readable explanation of `reason` that never quotes personal data."""
+        p = self.params
         max_age = _describe_duration(self.config.max_event_age)
         skew = _describe_duration(self.config.max_future_skew)
         p.bind("taxonomy", self.config.taxonomy)
         p.bind("too_old_text", f" is more than {max_age} before the run's clock ({_iso(self.now)})")
         p.bind("in_future_text", f" is more than {skew} after the run's clock ({_iso(self.now)})")
-        detail = """CASE reason
+        return """CASE reason
         WHEN 'missing_event_id' THEN 'event_id is NULL or empty'
         WHEN 'missing_event_name' THEN 'event_name is NULL or empty'
-        WHEN 'unknown_event_name' THEN 'event name ' || to_json(source_event_name)
+        WHEN 'unknown_event_name' THEN 'event name ' || to_json(k_source_event_name)
             || ' is not mapped by taxonomy ' || $taxonomy || ' or event_mapping'
-        WHEN 'invalid_event_time' THEN CASE WHEN event_time_given
+        WHEN 'invalid_event_time' THEN CASE WHEN k_event_time_given
             THEN 'event_time is not a timestamp, epoch seconds/milliseconds or ISO-8601 text'
             ELSE 'event_time is NULL' END
-        WHEN 'too_old' THEN 'event_time ' || strftime(to_timestamp(event_time), '%Y-%m-%dT%H:%M:%SZ') || $too_old_text
-        WHEN 'in_future' THEN 'event_time ' || strftime(to_timestamp(event_time), '%Y-%m-%dT%H:%M:%SZ') || $in_future_text
+        WHEN 'too_old' THEN 'event_time ' || strftime(to_timestamp(k_event_time), '%Y-%m-%dT%H:%M:%SZ') || $too_old_text
+        WHEN 'in_future' THEN 'event_time ' || strftime(to_timestamp(k_event_time), '%Y-%m-%dT%H:%M:%SZ') || $in_future_text
         WHEN 'missing_action_source' THEN 'action_source is NULL and no default_action_source is configured'
-        WHEN 'invalid_action_source' THEN 'action_source ' || to_json(action_source)
+        WHEN 'invalid_action_source' THEN 'action_source ' || to_json(k_action_source)
             || ' is not one of app_android, app_ios, web, offline'
         WHEN 'missing_identifier' THEN 'user_data has no em, no hashed_maids and not both client_ip_address and client_user_agent'
     END"""
-        warnings = self._warnings()
-        return (
-            f"SELECT *, {detail} AS detail, {warnings} AS warnings, {self.currency_sql()} AS currency\n"
-            f"  FROM (SELECT *, {reason} AS reason FROM fields)"
-        )
+
+    def checked(self) -> str:
+        """The events' fields with their warnings and final currency."""
+        return f"SELECT *, {self._warnings()} AS warnings, {self.currency_sql()} AS currency FROM fields"
 
     def currency_sql(self) -> str:
         default_currency = self.params.bind("default_currency", self.config.default_currency, "VARCHAR")
@@ -498,7 +515,7 @@ class _Builder:
 
     # -- stage 4 ---------------------------------------------------------------------------
 
-    def event_json(self) -> str:
+    def event_json(self, *, line_terminated: bool = False) -> str:
         partner_name = self.params.bind("partner_name", self.config.partner_name, "VARCHAR")
         top = [
             "pp_str_field('event_name', mapped_event_name)",
@@ -523,7 +540,8 @@ class _Builder:
         # copied once rather than through nested concatenations.
         user_data = f"concat_ws(',', {', '.join(self._user_data())})"
         custom_data = f"',\"custom_data\":{{' || nullif(concat_ws(',', {', '.join(self._custom_data())}), '') || '}}'"
-        return f"concat('{{', concat_ws(',', {', '.join(top)}), ',\"user_data\":{{', {user_data}, '}}', {custom_data}, '}}')"
+        end = "'}', chr(10)" if line_terminated else "'}'"
+        return f"concat('{{', concat_ws(',', {', '.join(top)}), ',\"user_data\":{{', {user_data}, '}}', {custom_data}, {end})"
 
     def _user_data(self) -> list[str]:
         fragments = []
@@ -574,31 +592,100 @@ class _Builder:
         return fragments
 
 
-def build_event_query(source: str, columns: SourceColumns, config: PipelineConfig, now: datetime) -> EventQuery:
-    """The SELECT yielding one row per source row: source_row, event_id, event_name, event_time,
-    action_source, reason, detail, warnings and event_json (NULL for rejected rows)."""
+@dataclass(frozen=True)
+class RowCheckQuery:
+    """The row checks: the query, its bound values, and the session variables (name -> SELECT of a
+    MAP) to set, with the same bound values, before it runs."""
+
+    sql: str
+    parameters: dict[str, Any]
+    lookups: dict[str, str] = field(default_factory=dict)
+
+    def set_lookups(self, con: duckdb.DuckDBPyConnection) -> None:
+        for name, select in self.lookups.items():
+            statement = f"SET VARIABLE {name} = ({select})"
+            con.execute(statement, bound_in(statement, self.parameters))
+
+
+def build_row_check_query(source: str, columns: SourceColumns, config: PipelineConfig, now: datetime) -> RowCheckQuery:
+    """The SELECT yielding one narrow row per row of `source`, in its order: `region`, the
+    looked-up digests, the stored `k_` fields, `reason` (NULL for a row to send), `detail` and
+    `partition_day`."""
     builder = _Builder(columns, config, now)
     lookups = builder.lookups(source)
     numbered = builder.numbered(source)
-    fields = builder.fields()
-    checked = builder.checked()
-    event_json = builder.event_json()
+    keyed = builder.row_check_fields()
+    reason = builder.reason()
+    detail = builder.detail()
     partition_timezone = builder.params.bind("partition_timezone", config.partition_timezone)
-    # NOT MATERIALIZED: each stage feeds the next in one streaming pipeline. The JSON is built
-    # for every row and blanked for rejected ones in the outer SELECT: evaluated under a CASE, its
-    # list lambdas run on a selection of rows, which costs about twice as much.
+    stored = [
+        "region",
+        *(LOOKED_UP_HASHES[name] for name in ("country", "state") if columns.has(name)),
+        *(_c("k_" + name) for name in STORED_CHECK_FIELDS if name in builder._field_expressions()),
+    ]
     sql = f"""WITH numbered AS NOT MATERIALIZED (
 {numbered}
+), keyed AS NOT MATERIALIZED (
+SELECT n.*,
+    {keyed}
+  FROM numbered AS n
+), checked AS NOT MATERIALIZED (
+SELECT *, {reason} AS reason FROM keyed
+)
+SELECT {", ".join(stored)}, reason, {detail} AS detail,
+       CAST(timezone({partition_timezone}, to_timestamp(k_event_time)) AS DATE) AS partition_day
+  FROM checked"""
+    return RowCheckQuery(sql, bound_in(sql, builder.params.values), lookups)
+
+
+def build_event_json_query(
+    source: str,
+    checked_rows: str,
+    columns: SourceColumns,
+    config: PipelineConfig,
+    now: datetime,
+    *,
+    line_terminated: bool = False,
+) -> tuple[str, dict[str, Any]]:
+    """The SELECT of the events, in input order: source_row, event_id, event_name, event_time,
+    partition_day, action_source, event_json and warnings, for the rows of `source` whose row in
+    `checked_rows` (the row checks' result, with `source_row`, row for row) has no reason; and its
+    bound values. `line_terminated` ends every event_json with a newline, as an NDJSON file holds it.
+
+    The two are paired by position, so a source read twice must yield its rows in the same order:
+    every event_id is compared with the one the row checks saw, and the query fails on a mismatch.
+    """
+    builder = _Builder(columns, config, now)
+    fields = builder.fields()
+    checked = builder.checked()
+    event_json = builder.event_json(line_terminated=line_terminated)
+    source_columns = ", ".join(f"s.{_c(name)}" for name in columns.kinds)
+    sql = f"""WITH numbered AS NOT MATERIALIZED (
+SELECT c.*, {source_columns}
+  FROM {qualified_name(source)} AS s POSITIONAL JOIN {qualified_name(checked_rows)} AS c
+ WHERE c.reason IS NULL
 ), fields AS NOT MATERIALIZED (
 {fields}
 ), checked AS NOT MATERIALIZED (
 {checked}
 )
-SELECT source_row, event_id, mapped_event_name AS event_name, event_time,
-       CAST(timezone({partition_timezone}, to_timestamp(event_time)) AS DATE) AS partition_day,
-       action_source, CASE WHEN reason IS NULL THEN any_event_json END AS event_json, warnings, reason, detail
-  FROM (SELECT *, {event_json} AS any_event_json FROM checked)"""
-    return EventQuery(sql, builder.params.values, lookups)
+SELECT source_row, {_ALIGNED_EVENT_ID} AS event_id, mapped_event_name AS event_name, event_time, partition_day,
+       action_source, {event_json} AS event_json, warnings
+  FROM checked"""
+    return sql, bound_in(sql, builder.params.values)
+
+
+# The event_id, after making sure the row is the one the row checks saw (see build_event_json_query).
+_ALIGNED_EVENT_ID = (
+    "CASE WHEN source_event_id IS NOT DISTINCT FROM event_id THEN event_id "
+    "ELSE error('the source yielded its rows in another order when read again; transform a table, a file, "
+    "or a query whose order is fixed') END"
+)
+
+
+def bound_in(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters `sql` uses (DuckDB refuses values for placeholders a statement lacks)."""
+    return {name: value for name, value in parameters.items() if re.search(rf"\${re.escape(name)}\b", sql)}
 
 
 def _state_key(region_sql: str, state_sql: str) -> str:

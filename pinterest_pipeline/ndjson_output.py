@@ -1,21 +1,106 @@
-"""Writing the transform's tables as NDJSON files, by DuckDB, all or nothing (DESIGN §8).
+"""Writing a transform as NDJSON files, all or nothing (DESIGN §8).
 
-EVENTS.ndjson holds one event object per line exactly as it is sent (the stored `event_json`);
-REJECTS.ndjson one object per rejected row. Both are written to temporary files beside their
-targets and renamed into place only when both are complete, so an error leaves nothing partial.
+EVENTS.ndjson holds one event object per line exactly as it is sent; REJECTS.ndjson one object per
+rejected row. The events query streams into the file as Arrow batches of newline-ended JSON texts,
+whose bytes are written as they are (one `write` per batch, no per-row Python). Both
+files are written to temporary files beside their targets and renamed into place only when both
+are complete, so an error leaves nothing partial.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from pinterest_pipeline.errors import PipelineError
 from pinterest_pipeline.sources import qualified_name
+from pinterest_pipeline.transform import CheckedRows
+
+# Events per Arrow batch read from the query: large enough that a write is one big system call,
+# small enough that a batch's JSON (about 1.1 KB per event) stays well inside the memory budget.
+BATCH_ROWS = 100_000
 
 # Each row is one already-serialized JSON document: written verbatim, one per line.
 _VERBATIM_LINES = "(FORMAT csv, QUOTE '', ESCAPE '', HEADER false)"
+
+
+def write_transform_files(
+    con: duckdb.DuckDBPyConnection,
+    checked: CheckedRows,
+    events_path: Path,
+    rejects_path: Path,
+    *,
+    on_progress: Callable[[float], None] | None = None,
+) -> dict[str, int]:
+    """Write the events of `checked` and its rejects table (also when either is empty), replacing
+    the files only once both are written. Returns the events' warning counts by code, most
+    frequent first. `on_progress` is called with the share of input rows written so far."""
+    targets = [Path(events_path), Path(rejects_path)]
+    temporaries = [target.with_name(f".{target.name}.{os.getpid()}.tmp") for target in targets]
+    try:
+        with open(temporaries[0], "wb") as out:
+            warnings = _stream_events(con, checked, out, on_progress or (lambda _share: None))
+        _copy_lines(
+            con,
+            "SELECT CAST(to_json(struct_pack(event_id := event_id, source_key := source_key, reason := reason, "
+            "detail := detail, source_row := source_row, partition_day := partition_day)) AS VARCHAR) "
+            f"FROM {qualified_name(checked.rejects_table)} ORDER BY source_row",
+            temporaries[1],
+        )
+        for temporary, target in zip(temporaries, targets):
+            os.replace(temporary, target)
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+    return dict(sorted(warnings.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _stream_events(
+    con: duckdb.DuckDBPyConnection, checked: CheckedRows, out: BinaryIO, on_progress: Callable[[float], None]
+) -> Counter[str]:
+    sql, parameters = checked.event_query(line_terminated=True)
+    reader = con.sql(f"SELECT source_row, event_json, warnings FROM ({sql})", params=parameters).to_arrow_reader(BATCH_ROWS)
+    warnings: Counter[str] = Counter()
+    written, last_row = 0, 0
+    for batch in reader:
+        source_rows = batch.column("source_row").to_numpy()
+        # Delivery and readers rely on input order; the query only scans, filters and projects,
+        # which keeps it, and this makes sure no reordering ever reaches the file.
+        if len(source_rows) and (source_rows[0] <= last_row or np.any(np.diff(source_rows) <= 0)):
+            raise PipelineError("internal error: events came out of input order")
+        if not len(source_rows):
+            continue
+        last_row = int(source_rows[-1])
+        out.write(_string_bytes(batch.column("event_json")))
+        written += len(source_rows)
+        codes = pc.list_flatten(batch.column("warnings"))
+        if len(codes):
+            for entry in pc.value_counts(codes).to_pylist():
+                warnings[entry["values"]] += entry["counts"]
+        on_progress(last_row / max(checked.rows_in, 1))
+    if written != checked.events:
+        raise PipelineError(f"internal error: wrote {written} events of {checked.events}")
+    return warnings
+
+
+def _string_bytes(array: pa.Array) -> memoryview:
+    """The concatenated UTF-8 bytes of a string array without NULLs, without copying them."""
+    if array.null_count:
+        raise PipelineError("internal error: an event without JSON")
+    _validity, offsets, data = array.buffers()
+    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    bounds = np.frombuffer(offsets, dtype=offset_type, count=len(array) + 1, offset=array.offset * offset_type().itemsize)
+    if data is None:
+        return memoryview(b"")
+    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
 
 
 def _copy_lines(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> None:
@@ -30,25 +115,3 @@ def _copy_lines(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> 
     finally:
         con.execute("RESET preserve_insertion_order")
         con.execute(f"SET threads = {int(threads)}")
-
-
-def write_outputs(
-    con: duckdb.DuckDBPyConnection, events_table: str, rejects_table: str, events_path: Path, rejects_path: Path
-) -> None:
-    """Write both files (also when a table is empty), replacing them only once both are written."""
-    targets = [Path(events_path), Path(rejects_path)]
-    temporaries = [target.with_name(f".{target.name}.{os.getpid()}.tmp") for target in targets]
-    try:
-        _copy_lines(con, f"SELECT event_json FROM {qualified_name(events_table)}", temporaries[0])
-        _copy_lines(
-            con,
-            "SELECT CAST(to_json(struct_pack(event_id := event_id, source_key := source_key, reason := reason, "
-            "detail := detail, source_row := source_row, partition_day := partition_day)) AS VARCHAR) "
-            f"FROM {qualified_name(rejects_table)} ORDER BY source_row",
-            temporaries[1],
-        )
-        for temporary, target in zip(temporaries, targets):
-            os.replace(temporary, target)
-    finally:
-        for temporary in temporaries:
-            temporary.unlink(missing_ok=True)

@@ -1,34 +1,46 @@
 """Contract rows -> Pinterest events and rejects, all in DuckDB (DESIGN §4).
 
-`transform()` reads a table or view of contract rows and (re)creates two tables: the events, each
-with its JSON exactly as it will be sent, and the rejects, each with a stable reason. Every input
-row ends in exactly one of them. The work is one generated SQL query over the whole source
-(`event_sql`), then an in-run dedupe of (event_id, event_name): Python never touches a row.
+A transform is two queries (`event_sql`), and Python never touches a row:
+
+1. `check_rows()` writes one narrow row per source row, in input order, to a temporary table: the
+   reject `reason` of the first rule the row fails, and the few fields the rules read. The in-run
+   duplicates of (event_id, event_name) are found on that table, and every row with a reason is
+   written to the rejects table.
+2. The events query reads the source again beside its checked rows and normalizes, hashes and
+   serializes the rows without a reason. `transform()` stores its result as the events table
+   (what the Dagster assets and the delivery read); `ndjson_output.write_transform_files()` streams
+   it straight into an NDJSON file, since storing a gigabyte of JSON only to read it back costs
+   more than building it.
+
+The source is never copied: a wide copy of a day's rows costs more than reading them twice.
+Every input row ends in exactly one of the events or the rejects.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 import duckdb
 
 from pinterest_pipeline.config import PipelineConfig
-from pinterest_pipeline.contract import inspect_source
-from pinterest_pipeline.event_sql import build_event_query
+from pinterest_pipeline.contract import SourceColumns, inspect_source
+from pinterest_pipeline.event_sql import build_event_json_query, build_row_check_query
 from pinterest_pipeline.event_time import EVENT_TIME_MACROS
 from pinterest_pipeline.normalize.sql import install_normalize_macros
 from pinterest_pipeline.payload_sql import PAYLOAD_MACROS
 from pinterest_pipeline.sources import qualified_name
 
-SOURCE_COPY = "pp_source_rows"
+CHECKED_ROWS = "pp_checked_rows"  # the row checks' table; `source_row` is added by the view below
+CHECKED_ROWS_VIEW = "pp_checked_rows_numbered"
 DUPLICATES = "pp_duplicate_rows"
 
 
 @dataclass
 class TransformResult:
-    """Counts of one transform; the rows themselves are in `events_table` and `rejects_table`."""
+    """Counts of one transform; the rows themselves are in `events_table` and `rejects_table`
+    (or in the files the transform wrote)."""
 
     rows_in: int
     events: int
@@ -42,8 +54,38 @@ class TransformResult:
         return sum(self.rejected.values())
 
 
+@dataclass(frozen=True)
+class CheckedRows:
+    """The first pass of a transform: one row per row of `source` with its reason in `table` (a
+    temp view, in input order, with `source_row`), the rejects written to `rejects_table`, and the
+    counts so far."""
+
+    source: str
+    table: str
+    rejects_table: str
+    columns: SourceColumns
+    config: PipelineConfig
+    now: datetime
+    rows_in: int
+    rejected: dict[str, int]
+
+    @property
+    def events(self) -> int:
+        return self.rows_in - sum(self.rejected.values())
+
+    def event_query(self, *, line_terminated: bool = False) -> tuple[str, dict[str, Any]]:
+        """The events query over these rows and its bound values (see `build_event_json_query`)."""
+        return build_event_json_query(
+            self.source, self.table, self.columns, self.config, self.now, line_terminated=line_terminated
+        )
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(f"DROP VIEW IF EXISTS {CHECKED_ROWS_VIEW}")
+        con.execute(f"DROP TABLE IF EXISTS {CHECKED_ROWS}")
+
+
 def install_transform_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the macros the event query uses (normalization, event time, JSON pieces) in the
+    """Create the macros the queries use (normalization, event time, JSON pieces) in the
     connection's temp schema, once per connection."""
     installed = con.execute(
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'pp_plain_decimal'"
@@ -53,6 +95,55 @@ def install_transform_macros(con: duckdb.DuckDBPyConnection) -> None:
     install_normalize_macros(con)
     con.execute(EVENT_TIME_MACROS)
     con.execute(PAYLOAD_MACROS)
+
+
+def check_rows(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    config: PipelineConfig,
+    *,
+    now: datetime,
+    rejects_table: str = "pinterest_rejects",
+    source_label: str | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> CheckedRows:
+    """Check every row of `source` (a table or view in `con`) against the reject rules.
+
+    `now` is the run's clock for the `too_old`/`in_future` rules (a naive value is read as UTC).
+    Creates the temp table `CHECKED_ROWS` and creates or replaces `rejects_table` (source_row,
+    event_id, source_key, reason, detail, partition_day). `source_label` names the source in
+    errors (e.g. the input file); `on_stage` is called with the name of each stage as it starts.
+    Raises `InputError` when the source does not meet the contract.
+    """
+    stage = on_stage or (lambda _name: None)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    columns = inspect_source(con, source, label=source_label or source)
+    install_transform_macros(con)
+    query = build_row_check_query(source, columns, config, now)
+    stage("checking rows")
+    query.set_lookups(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED_ROWS} AS {query.sql}", query.parameters)
+    # Rows are numbered by their place in the table, which is the input order. Inside a
+    # transaction a new table's rowids start at a large offset, hence the difference.
+    (first_rowid,) = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {CHECKED_ROWS}").fetchone()
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {CHECKED_ROWS_VIEW} AS "
+        f"SELECT rowid - {int(first_rowid)} + 1 AS source_row, * FROM {CHECKED_ROWS}"
+    )
+    stage("removing in-run duplicates")
+    _reject_duplicates(con, CHECKED_ROWS_VIEW, CHECKED_ROWS, int(first_rowid))
+    rejects = qualified_name(rejects_table)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {rejects} AS "
+        "SELECT source_row, k_event_id AS event_id, coalesce(k_event_id, 'row ' || source_row) AS source_key, "
+        f"reason, detail, partition_day FROM {CHECKED_ROWS_VIEW} WHERE reason IS NOT NULL ORDER BY source_row"
+    )
+    (rows_in,) = con.execute(f"SELECT count(*) FROM {CHECKED_ROWS}").fetchone()
+    rejected = dict(
+        con.execute(f"SELECT reason, count(*) FROM {rejects} GROUP BY reason ORDER BY count(*) DESC, reason").fetchall()
+    )
+    return CheckedRows(source, CHECKED_ROWS_VIEW, rejects_table, columns, config, now, rows_in, rejected)
 
 
 def transform(
@@ -66,100 +157,69 @@ def transform(
     source_label: str | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> TransformResult:
-    """Transform the contract rows in `source` (a table or view in `con`).
+    """Transform the contract rows in `source` (a table or view in `con`) into two tables.
 
-    `now` is the run's clock for the `too_old`/`in_future` rules (a naive value is read as UTC).
     Creates or replaces `events_table` (source_row, event_id, event_name, event_time,
-    partition_day, action_source, event_json, warnings) and `rejects_table` (source_row,
-    event_id, source_key, reason, detail, partition_day). `source_label` names the source in
-    errors (e.g. the input file); `on_stage` is called with the name of each stage as it starts.
-    Raises `InputError` when the source does not meet the contract.
+    partition_day, action_source, event_json, warnings), in input order, and `rejects_table`
+    (see `check_rows`), in one transaction. Raises `InputError` when the source does not meet
+    the contract.
     """
     stage = on_stage or (lambda _name: None)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    columns = inspect_source(con, source, label=source_label or source)
-    install_transform_macros(con)
-    source = _as_table(con, source)
-    query = build_event_query(source, columns, config, now)
-    events, rejects = qualified_name(events_table), qualified_name(rejects_table)
-
-    stage("normalizing and building events")
+    events = qualified_name(events_table)
     con.execute("BEGIN TRANSACTION")
     try:
-        # One materialization: every row goes into the events table first, then the rejected
-        # rows move out; the JSON (most of the bytes) is never copied or updated.
-        query.set_lookups(con)
-        con.execute(f"CREATE OR REPLACE TABLE {events} AS {query.sql}", query.parameters)
+        checked = check_rows(
+            con, source, config, now=now, rejects_table=rejects_table, source_label=source_label, on_stage=on_stage
+        )
+        stage("normalizing and building events")
+        sql, parameters = checked.event_query()
+        con.execute(f"CREATE OR REPLACE TABLE {events} AS {sql}", parameters)
         _ensure_input_order(con, events)
-        stage("removing in-run duplicates")
-        _find_duplicates(con, events)
-        stage("separating rejects")
-        con.execute(
-            f"CREATE OR REPLACE TABLE {rejects} AS "
-            "SELECT source_row, event_id, coalesce(event_id, 'row ' || source_row) AS source_key, reason, detail, "
-            f"partition_day FROM {events} WHERE reason IS NOT NULL "
-            "UNION ALL "
-            "SELECT source_row, event_id, event_id AS source_key, 'duplicate_in_run' AS reason, d.detail, partition_day "
-            f"FROM {events} JOIN {DUPLICATES} AS d USING (source_row) "
-            "ORDER BY source_row"
+        checked.drop(con)
+        warnings = dict(
+            con.execute(
+                f"SELECT code, count(*) FROM (SELECT unnest(warnings) AS code FROM {events}) "
+                "GROUP BY code ORDER BY count(*) DESC, code"
+            ).fetchall()
         )
-        con.execute(
-            f"DELETE FROM {events} WHERE reason IS NOT NULL OR source_row IN (SELECT source_row FROM {DUPLICATES})"
-        )
-        con.execute(f"DROP TABLE {DUPLICATES}")
-        con.execute(f"ALTER TABLE {events} DROP COLUMN reason")
-        con.execute(f"ALTER TABLE {events} DROP COLUMN detail")
-        result = _summarize(con, events, rejects, events_table, rejects_table)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return result
-
-
-def _as_table(con: duckdb.DuckDBPyConnection, source: str) -> str:
-    """`source` itself when it is a table, else a temporary table copy of it.
-
-    The event query numbers rows by `rowid`, the insertion order of a table, which a parallel
-    scan keeps; numbering a view with `row_number() OVER ()` would run single-threaded.
-    """
-    relation = qualified_name(source)
-    try:
-        con.execute(f"SELECT rowid FROM {relation} LIMIT 0")
-        return source
-    except duckdb.BinderException:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {SOURCE_COPY} AS SELECT * FROM {relation}")
-        return SOURCE_COPY
+    return TransformResult(
+        rows_in=checked.rows_in,
+        events=checked.events,
+        rejected=checked.rejected,
+        warnings=warnings,
+        events_table=events_table,
+        rejects_table=rejects_table,
+    )
 
 
 def _ensure_input_order(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Store the rows in `source_row` order, which delivery and the NDJSON file keep.
+    """Store the events in `source_row` order, which delivery and the NDJSON file keep.
 
-    DuckDB keeps insertion order through scans and projections, but not through joins; the
-    event query avoids them (see `event_sql`), so this is a safeguard: checking costs one scan of
-    two integer columns, and the wide rows are sorted only when a join slipped in.
-    The rows of a table created in an open transaction are numbered from a large `rowid`, so the
-    check is that `source_row - rowid` is the same on every row, not that it is 1.
+    DuckDB keeps insertion order through scans, filters and projections, which is all the events
+    query does; this is a safeguard: checking costs one window over an integer column, and the
+    wide rows are sorted only when an operator that reorders slipped in.
     """
-    (in_order,) = con.execute(
-        f"SELECT coalesce(min(source_row - rowid) = max(source_row - rowid), true) FROM {table}"
+    (out_of_order,) = con.execute(
+        f"SELECT count(*) FROM (SELECT source_row - lag(source_row) OVER (ORDER BY rowid) AS step FROM {table}) "
+        "WHERE step <= 0"
     ).fetchone()
-    if not in_order:
+    if out_of_order:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} ORDER BY source_row")
 
 
-def _find_duplicates(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _reject_duplicates(con: duckdb.DuckDBPyConnection, view: str, table: str, first_rowid: int) -> None:
     """The first row of each (event_id, event_name) among the sendable rows wins; the later ones
-    go into the temporary table `DUPLICATES` (source_row, detail naming the winning row), to
-    become `duplicate_in_run` rejects. Only these few narrow rows are written: an UPDATE of the
-    events table would rewrite its JSON column, which may be larger than memory.
+    get the reason `duplicate_in_run`, with a detail naming the winning row.
 
     Grouping tens of millions of distinct string pairs needs more memory than the limit allows,
     so the rows are first grouped by a 64-bit hash of the pair, and only the rows whose hash
     occurs more than once (true duplicates and rare collisions) are grouped by the pair itself.
     """
-    sendable = f"SELECT source_row, event_id, event_name FROM {table} WHERE reason IS NULL"
+    sendable = f"SELECT source_row, k_event_id AS event_id, k_mapped_event_name AS event_name FROM {view} WHERE reason IS NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {DUPLICATES} AS
@@ -178,26 +238,8 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, table: str) -> None:
          WHERE s.source_row > d.first_row
         """
     )
-
-
-def _summarize(
-    con: duckdb.DuckDBPyConnection, events: str, rejects: str, events_table: str, rejects_table: str
-) -> TransformResult:
-    (event_count,) = con.execute(f"SELECT count(*) FROM {events}").fetchone()
-    rejected = dict(
-        con.execute(f"SELECT reason, count(*) FROM {rejects} GROUP BY reason ORDER BY count(*) DESC, reason").fetchall()
+    con.execute(
+        f"UPDATE {table} SET reason = 'duplicate_in_run', detail = d.detail "
+        f"FROM {DUPLICATES} AS d WHERE {table}.rowid = d.source_row - 1 + {first_rowid}"
     )
-    warnings = dict(
-        con.execute(
-            f"SELECT code, count(*) FROM (SELECT unnest(warnings) AS code FROM {events}) "
-            "GROUP BY code ORDER BY count(*) DESC, code"
-        ).fetchall()
-    )
-    return TransformResult(
-        rows_in=event_count + sum(rejected.values()),
-        events=event_count,
-        rejected=rejected,
-        warnings=warnings,
-        events_table=events_table,
-        rejects_table=rejects_table,
-    )
+    con.execute(f"DROP TABLE {DUPLICATES}")

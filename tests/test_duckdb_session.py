@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from pinterest_pipeline.duckdb_session import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, bounded_connection
-from pinterest_pipeline.ndjson_output import write_outputs
+from pinterest_pipeline.config import build_config
+from pinterest_pipeline.ndjson_output import write_transform_files
+from pinterest_pipeline.transform import check_rows
 
 
 def setting(con, name: str) -> str:
@@ -49,21 +52,26 @@ def test_spill_directory_is_private_used_and_removed(monkeypatch, tmp_path):
 
 
 def test_ndjson_output_spills_keeps_order_and_restores_settings(monkeypatch, tmp_path):
-    """About 100 MB of event lines through a 64 MB limit: written whole, in stored order, and the
-    connection's thread and ordering settings are as before."""
+    """About 150 MB of events (a long user agent each) through a 64 MB limit: written whole, in input
+    order, and the connection's thread and ordering settings are as before."""
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "64MB")
     with bounded_connection() as con:
         con.execute("SET threads = 2")
         con.execute(
-            "CREATE TABLE events AS SELECT '{\"n\":' || i || ',\"pad\":\"' || repeat(md5(CAST(i AS VARCHAR)), 10) || '\"}' "
-            "AS event_json FROM range(300000) r(i)"
+            "CREATE TABLE src AS SELECT 'e' || i AS event_id, 'checkout' AS event_name, "
+            "TIMESTAMPTZ '2024-06-02 10:00:00+00' AS event_time, 'web' AS action_source, "
+            "CASE WHEN i % 1000 = 7 THEN NULL ELSE 'u' || i || '@example.com' END AS email, "
+            "repeat(md5(CAST(i AS VARCHAR)), 6) AS client_user_agent FROM range(300000) r(i)"
         )
-        con.execute(
-            "CREATE TABLE rejects AS SELECT 1::BIGINT AS source_row, 'e' AS event_id, 'e' AS source_key, "
-            "'missing_identifier' AS reason, 'd' AS detail, DATE '2024-06-02' AS partition_day"
-        )
-        write_outputs(con, "events", "rejects", tmp_path / "events.ndjson", tmp_path / "rejects.ndjson")
+        now = datetime(2024, 6, 2, 12, 0, tzinfo=timezone.utc)
+        checked = check_rows(con, "src", build_config(), now=now)
+        write_transform_files(con, checked, tmp_path / "events.ndjson", tmp_path / "rejects.ndjson")
         assert (setting(con, "threads"), setting(con, "preserve_insertion_order")) == (2, True)
     with open(tmp_path / "events.ndjson") as lines:
-        numbers = [json.loads(line)["n"] for line in lines]
-    assert numbers == list(range(300000))
+        ids = [json.loads(line)["event_id"] for line in lines]
+    assert ids == [f"e{i}" for i in range(300000) if i % 1000 != 7]
+    with open(tmp_path / "rejects.ndjson") as lines:
+        rejects = [json.loads(line) for line in lines]
+    assert [(r["event_id"], r["source_row"], r["reason"]) for r in rejects] == [
+        (f"e{i}", i + 1, "missing_identifier") for i in range(300000) if i % 1000 == 7
+    ]

@@ -80,3 +80,19 @@ def test_large_input_is_stored_in_input_order(con):
     assert result.events == 300_000
     stored = [row for (row,) in con.execute("SELECT source_row FROM pinterest_events").fetchall()]
     assert stored == list(range(1, 300_001))
+
+
+def test_a_source_whose_order_changes_between_reads_fails_instead_of_mixing_rows(con):
+    """The events query pairs the source with its checked rows by position: a view that yields its
+    rows in another order each time it is read must fail the transform, never attach one row's
+    identity to another row's event."""
+    con.execute(
+        "CREATE OR REPLACE TABLE base AS SELECT 'e' || i AS event_id, 'checkout' AS event_name, "
+        "TIMESTAMPTZ '2024-06-02 10:00:00+00' AS event_time, 'web' AS action_source, "
+        "'u' || i || '@example.com' AS email FROM range(5000) AS r(i)"
+    )
+    con.execute("CREATE OR REPLACE VIEW shuffled AS SELECT * FROM base ORDER BY random()")
+    with pytest.raises(duckdb.Error, match="another order when read again"):
+        transform(con, "shuffled", build_config(), now=NOW)
+    # Rolled back as a whole: no scratch table of the failed run is left behind.
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'pp_%'").fetchone() == (0,)

@@ -19,9 +19,9 @@ import duckdb
 from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
 from pinterest_pipeline.duckdb_session import bounded_connection
 from pinterest_pipeline.errors import InputError, first_line
-from pinterest_pipeline.ndjson_output import write_outputs
+from pinterest_pipeline.ndjson_output import write_transform_files
 from pinterest_pipeline.sources import SOURCE_VIEW, register_source
-from pinterest_pipeline.transform import TransformResult, transform
+from pinterest_pipeline.transform import TransformResult, check_rows
 
 WAREHOUSE_EXTRACTS = ("extract_orders", "extract_events")
 
@@ -110,14 +110,15 @@ def run(args: argparse.Namespace) -> int:
     label = args.input or f"{args.warehouse} {args.day}"
     try:
         with bounded_connection() as con, _Progress(con) as progress:
-            progress.stage("reading input")
+            progress.stage("opening input")
             if args.input is not None:
                 source = register_source(con, args.input)
             else:
                 source = _register_warehouse_day(con, args.warehouse, args.day, config)
-            result = transform(con, source, config, now=now, source_label=label, on_stage=progress.stage)
-            progress.stage("writing NDJSON")
-            write_outputs(con, result.events_table, result.rejects_table, args.out, args.rejected)
+            checked = check_rows(con, source, config, now=now, source_label=label, on_stage=progress.stage)
+            progress.stage("normalizing, hashing and writing events")
+            warnings = write_transform_files(con, checked, args.out, args.rejected, on_progress=progress.share)
+            result = TransformResult(checked.rows_in, checked.events, checked.rejected, warnings)
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         # Bad data found while reading the whole input (past what type sniffing saw).
         raise InputError(f"{label}: {first_line(exc)}") from None
@@ -145,6 +146,7 @@ class _Progress:
         self.enabled = sys.stderr.isatty()
         self._stop = threading.Event()
         self._description = ""
+        self._share: float | None = None
 
     def __enter__(self) -> "_Progress":
         if self.enabled:
@@ -161,10 +163,15 @@ class _Progress:
 
     def stage(self, description: str) -> None:
         self._description = description
+        self._share = None
+
+    def share(self, share: float) -> None:
+        """The share of a stage that runs as many queries (DuckDB's estimate is per query)."""
+        self._share = share
 
     def _poll(self) -> None:
         while not self._stop.wait(0.2):
-            percent = self.con.query_progress()
+            percent = self.con.query_progress() if self._share is None else 100 * self._share
             self._bar.update(self._task, description=self._description, completed=max(percent, 0))
 
     def __exit__(self, *exc_info: object) -> None:
