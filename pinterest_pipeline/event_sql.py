@@ -4,18 +4,17 @@ The queries are generated from the columns the source has and their kinds (`cont
 so an absent column costs nothing and every type gets the cast it needs. Only column names from the
 contract and fixed SQL are written into the text; every configured value is a bound `$parameter`.
 
-A transform runs two queries, each one streaming pipeline of scans and projections, so rows keep
-their input order without a sort:
+A transform runs two queries, each one streaming pipeline of scans, filters and projections (no
+join, which would lose the input order), so rows keep their input order without a sort:
 
-- the row checks (`build_row_check_query`), one narrow row per source row in its order: the row's
-  resolved country (`region`) that phone, state and ZIP normalization need, the looked-up digests,
-  the fields the reject rules and the rejects read (`ROW_CHECK_FIELDS`, stored as `k_<name>`), the
+- the row checks (`build_row_check_query`), one row per source row in its order: the contract
+  columns, the row's resolved country (`region`) that phone, state and ZIP normalization need, the
+  looked-up digests, the fields the reject rules read (`ROW_CHECK_FIELDS`, as `k_<name>`), the
   reject `reason` (the first rule that fails, in DESIGN §4.3 order), its `detail` and the
   `partition_day`. The in-run duplicates are found on these rows;
-- the events (`build_event_json_query`): the source again, side by side with its checked rows
-  (`POSITIONAL JOIN`: row i with row i, no hashing or sorting), for the rows without a reason:
-  every value normalized (identity hashed by the `pp_hash_*` macros), the warnings and the event
-  JSON. It is the bulk of the work and of the bytes, and is either stored or streamed to a file.
+- the events (`build_event_json_query`), over the checked rows without a reason: every value
+  normalized (identity hashed by the `pp_hash_*` macros), the warnings and the event JSON. It is
+  the bulk of the work and of the bytes, and is either stored or streamed to a file.
 """
 
 from __future__ import annotations
@@ -70,13 +69,14 @@ HASHED_FIELDS = (
     ("external_id", "external_id", "pp_hash_external_id", False),
     ("maid", "hashed_maids", "pp_hash_maid", False),
 )
-# Fields the reject rules read, computed by the row checks as `k_<name>`; those in STORED_CHECK_FIELDS
-# are kept with the checked rows and reused by the events query.
+# Fields the reject rules read, computed by the row checks as `k_<name>`. Those the events need
+# too are kept with the checked rows; the others are cheap copies of a column and are dropped, to
+# keep the checked rows (which may spill to disk) narrow.
 ROW_CHECK_FIELDS = (
     "event_id", "source_event_name", "mapped_event_name", "event_time", "event_time_given", "action_source",
     "h_em", "h_hashed_maids", "client_ip_address", "client_user_agent",
 )
-STORED_CHECK_FIELDS = ("event_id", "mapped_event_name", "event_time", "action_source", "h_em", "h_hashed_maids")
+KEPT_CHECK_FIELDS = ("event_id", "mapped_event_name", "event_time", "action_source", "h_em", "h_hashed_maids")
 # Session variables holding the lookups (`_Builder.lookups`).
 COUNTRY_CODES, COUNTRY_HASHES, STATE_HASHES = "pp_country_codes", "pp_country_hashes", "pp_state_hashes"
 # Hashed fields whose digests `numbered` reads from the lookups: the column holding them.
@@ -86,12 +86,6 @@ APP_DEVICE_FIELDS = (
     "app_id", "app_name", "app_version", "device_brand", "device_carrier", "device_model", "device_type", "os_version",
 )
 CUSTOM_TEXT_FIELDS = ("order_id", "search_string", "content_name", "content_category", "content_brand")
-
-# Macros called through a one-element lambda: `pp_hash_external_id` tests the value against the
-# junk list with an IN, which DuckDB plans as a join outside a lambda. A join does not keep the
-# input order, and the whole event table would then need sorting (many times the cost of the
-# lambda, and memory).
-_IN_LAMBDA = frozenset({"pp_hash_external_id"})
 
 # DECIMALs print without an exponent, so they take a macro without the exponent branch, whose
 # large expression is costly to set up inside the products lambda.
@@ -207,9 +201,6 @@ class _Builder:
         if self.kind(column) == contract.TEXT_LIST:
             each = self._hash_call(macro, "CAST(v AS VARCHAR)", takes_region)
             return f"pp_distinct_hashes(list_transform({_c(column)}, lambda v: {each}))"
-        if macro in _IN_LAMBDA:
-            each = self._hash_call(macro, "pp_v", takes_region)
-            return f"list_transform([{self._identity_text(column, _c(column))}], lambda pp_v: {each})[1]"
         return self._hash_call(macro, self._identity_text(column, _c(column)), takes_region)
 
     def _amount(self, name: str) -> tuple[str, str]:
@@ -281,10 +272,10 @@ class _Builder:
         return ",\n    ".join(f"{out[name]} AS {_c('k_' + name)}" for name in ROW_CHECK_FIELDS if name in out)
 
     def fields(self) -> str:
-        """The events' fields over the source beside its checked rows (`numbered AS n`): the
-        stored row checks' fields read back, every other one computed."""
+        """The events' fields over the checked rows (`numbered AS n`): the row checks' fields read
+        back, every other one computed."""
         out = self._field_expressions()
-        out.update({name: _c("k_" + name) for name in STORED_CHECK_FIELDS if name in out})
+        out.update({name: _c("k_" + name) for name in KEPT_CHECK_FIELDS if name in out})
         out["partition_day"] = "partition_day"
         select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in out.items())
         return f"SELECT {select}\n  FROM numbered AS n"
@@ -294,7 +285,6 @@ class _Builder:
         p = self.params
         out: dict[str, str] = {"source_row": "source_row"}
         out["event_id"] = f"pp_text({_c('event_id')})"
-        out["source_event_id"] = out["event_id"]
         out["source_event_name"] = "pp_text(n.event_name)"
         out["mapped_event_name"] = self._mapped_event_name()
         event_time_kind = self.kind("event_time")
@@ -608,9 +598,9 @@ class RowCheckQuery:
 
 
 def build_row_check_query(source: str, columns: SourceColumns, config: PipelineConfig, now: datetime) -> RowCheckQuery:
-    """The SELECT yielding one narrow row per row of `source`, in its order: `region`, the
-    looked-up digests, the stored `k_` fields, `reason` (NULL for a row to send), `detail` and
-    `partition_day`."""
+    """The SELECT yielding one row per row of `source`, in its order: the contract columns,
+    `region`, the looked-up digests, the `k_` fields, `reason` (NULL for a row to send), `detail`
+    and `partition_day`."""
     builder = _Builder(columns, config, now)
     lookups = builder.lookups(source)
     numbered = builder.numbered(source)
@@ -618,11 +608,10 @@ def build_row_check_query(source: str, columns: SourceColumns, config: PipelineC
     reason = builder.reason()
     detail = builder.detail()
     partition_timezone = builder.params.bind("partition_timezone", config.partition_timezone)
-    stored = [
-        "region",
-        *(LOOKED_UP_HASHES[name] for name in ("country", "state") if columns.has(name)),
-        *(_c("k_" + name) for name in STORED_CHECK_FIELDS if name in builder._field_expressions()),
-    ]
+    present = builder._field_expressions()
+    dropped = ", ".join(
+        ["event_key", *(_c("k_" + name) for name in ROW_CHECK_FIELDS if name in present and name not in KEPT_CHECK_FIELDS)]
+    )
     sql = f"""WITH numbered AS NOT MATERIALIZED (
 {numbered}
 ), keyed AS NOT MATERIALIZED (
@@ -632,55 +621,34 @@ SELECT n.*,
 ), checked AS NOT MATERIALIZED (
 SELECT *, {reason} AS reason FROM keyed
 )
-SELECT {", ".join(stored)}, reason, {detail} AS detail,
+SELECT * EXCLUDE ({dropped}), {detail} AS detail,
        CAST(timezone({partition_timezone}, to_timestamp(k_event_time)) AS DATE) AS partition_day
   FROM checked"""
     return RowCheckQuery(sql, bound_in(sql, builder.params.values), lookups)
 
 
 def build_event_json_query(
-    source: str,
-    checked_rows: str,
-    columns: SourceColumns,
-    config: PipelineConfig,
-    now: datetime,
-    *,
-    line_terminated: bool = False,
+    checked_rows: str, columns: SourceColumns, config: PipelineConfig, now: datetime, *, line_terminated: bool = False
 ) -> tuple[str, dict[str, Any]]:
     """The SELECT of the events, in input order: source_row, event_id, event_name, event_time,
-    partition_day, action_source, event_json and warnings, for the rows of `source` whose row in
-    `checked_rows` (the row checks' result, with `source_row`, row for row) has no reason; and its
-    bound values. `line_terminated` ends every event_json with a newline, as an NDJSON file holds it.
-
-    The two are paired by position, so a source read twice must yield its rows in the same order:
-    every event_id is compared with the one the row checks saw, and the query fails on a mismatch.
-    """
+    partition_day, action_source, event_json and warnings, over the rows of `checked_rows` (the
+    row checks' result, with `source_row`) without a reason; and its bound values.
+    `line_terminated` ends every event_json with a newline, as an NDJSON file holds it."""
     builder = _Builder(columns, config, now)
     fields = builder.fields()
     checked = builder.checked()
     event_json = builder.event_json(line_terminated=line_terminated)
-    source_columns = ", ".join(f"s.{_c(name)}" for name in columns.kinds)
     sql = f"""WITH numbered AS NOT MATERIALIZED (
-SELECT c.*, {source_columns}
-  FROM {qualified_name(source)} AS s POSITIONAL JOIN {qualified_name(checked_rows)} AS c
- WHERE c.reason IS NULL
+SELECT * FROM {qualified_name(checked_rows)} WHERE reason IS NULL
 ), fields AS NOT MATERIALIZED (
 {fields}
 ), checked AS NOT MATERIALIZED (
 {checked}
 )
-SELECT source_row, {_ALIGNED_EVENT_ID} AS event_id, mapped_event_name AS event_name, event_time, partition_day,
-       action_source, {event_json} AS event_json, warnings
+SELECT source_row, event_id, mapped_event_name AS event_name, event_time, partition_day, action_source,
+       {event_json} AS event_json, warnings
   FROM checked"""
     return sql, bound_in(sql, builder.params.values)
-
-
-# The event_id, after making sure the row is the one the row checks saw (see build_event_json_query).
-_ALIGNED_EVENT_ID = (
-    "CASE WHEN source_event_id IS NOT DISTINCT FROM event_id THEN event_id "
-    "ELSE error('the source yielded its rows in another order when read again; transform a table, a file, "
-    "or a query whose order is fixed') END"
-)
 
 
 def bound_in(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:

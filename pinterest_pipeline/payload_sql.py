@@ -14,11 +14,11 @@ CREATE OR REPLACE TEMP MACRO pp_text(v) AS nullif(trim(CAST(v AS VARCHAR)), '');
 
 -- `"key":<JSON string>` or NULL.
 CREATE OR REPLACE TEMP MACRO pp_str_field(key, v) AS
-    CASE WHEN v IS NOT NULL THEN '"' || key || '":' || CAST(to_json(CAST(v AS VARCHAR)) AS VARCHAR) END;
+    CASE WHEN v IS NOT NULL THEN concat('"', key, '":', CAST(to_json(CAST(v AS VARCHAR)) AS VARCHAR)) END;
 
 -- `"key":<JSON number or boolean>` or NULL.
 CREATE OR REPLACE TEMP MACRO pp_raw_field(key, v) AS
-    CASE WHEN v IS NOT NULL THEN '"' || key || '":' || CAST(v AS VARCHAR) END;
+    CASE WHEN v IS NOT NULL THEN concat('"', key, '":', CAST(v AS VARCHAR)) END;
 
 -- `"key":["<hash>"]` for one hex digest, or NULL (one string built, no intermediate ones).
 CREATE OR REPLACE TEMP MACRO pp_hash_field(key, h) AS

@@ -34,7 +34,7 @@ def qualified_name(name: str) -> str:
 
 
 def register_source(con: duckdb.DuckDBPyConnection, input: str, view: str = SOURCE_VIEW) -> str:
-    """Register `input` as the temporary view (a table for a query) `view` in `con` and check it against the contract.
+    """Register `input` as the temporary view `view` in `con` and check it against the contract.
 
     `input` is a path to a Parquet, CSV or NDJSON file (by extension), `path.duckdb:table`
     (attached read-only), or a SQL query over what `con` can read. Returns the view's name.
@@ -42,24 +42,16 @@ def register_source(con: duckdb.DuckDBPyConnection, input: str, view: str = SOUR
     extension says, or lacks a required column or has one of an unusable type.
     """
     relation = _relation_for(con, input)
-    # A transform reads its source twice and pairs the rows by position: files and tables yield
-    # theirs in the same order every time, an arbitrary query (a join, a GROUP BY) may not, so its
-    # rows are kept in a temporary table.
-    kind = "TABLE" if _is_query(input) else "VIEW"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP {kind} {quote_identifier(view)} AS {relation.sql_query()}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(view)} AS {relation.sql_query()}")
     except duckdb.Error as exc:
         raise InputError(f"{input}: cannot read: {first_line(exc)}") from None
     inspect_source(con, view, label=input)
     return view
 
 
-def _is_query(input: str) -> bool:
-    return bool(_SQL_START.match(input)) and not Path(input).exists()
-
-
 def _relation_for(con: duckdb.DuckDBPyConnection, input: str) -> duckdb.DuckDBPyRelation:
-    if _is_query(input):
+    if _SQL_START.match(input) and not Path(input).exists():
         try:
             return con.sql(input)
         except duckdb.Error as exc:

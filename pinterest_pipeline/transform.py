@@ -2,17 +2,15 @@
 
 A transform is two queries (`event_sql`), and Python never touches a row:
 
-1. `check_rows()` writes one narrow row per source row, in input order, to a temporary table: the
-   reject `reason` of the first rule the row fails, and the few fields the rules read. The in-run
-   duplicates of (event_id, event_name) are found on that table, and every row with a reason is
-   written to the rejects table.
-2. The events query reads the source again beside its checked rows and normalizes, hashes and
-   serializes the rows without a reason. `transform()` stores its result as the events table
-   (what the Dagster assets and the delivery read); `ndjson_output.write_transform_files()` streams
-   it straight into an NDJSON file, since storing a gigabyte of JSON only to read it back costs
-   more than building it.
+1. `check_rows()` copies the source into a temporary table of checked rows, in input order: the
+   contract columns, the reject `reason` of the first rule each row fails, and the few fields the
+   rules read. The in-run duplicates of (event_id, event_name) are found on that table, and every
+   row with a reason is written to the rejects table.
+2. The events query normalizes, hashes and serializes the checked rows without a reason.
+   `transform()` stores its result as the events table (what the Dagster assets and the delivery
+   read); `ndjson_output.write_transform_files()` streams it straight into an NDJSON file, since
+   storing a gigabyte of JSON only to read it back costs more than building it.
 
-The source is never copied: a wide copy of a day's rows costs more than reading them twice.
 Every input row ends in exactly one of the events or the rejects.
 """
 
@@ -32,7 +30,7 @@ from pinterest_pipeline.normalize.sql import install_normalize_macros
 from pinterest_pipeline.payload_sql import PAYLOAD_MACROS
 from pinterest_pipeline.sources import qualified_name
 
-CHECKED_ROWS = "pp_checked_rows"  # the row checks' table; `source_row` is added by the view below
+CHECKED_ROWS = "pp_checked_rows"  # the row checks' table; the view below adds `source_row`
 CHECKED_ROWS_VIEW = "pp_checked_rows_numbered"
 DUPLICATES = "pp_duplicate_rows"
 
@@ -56,11 +54,10 @@ class TransformResult:
 
 @dataclass(frozen=True)
 class CheckedRows:
-    """The first pass of a transform: one row per row of `source` with its reason in `table` (a
-    temp view, in input order, with `source_row`), the rejects written to `rejects_table`, and the
+    """The first pass of a transform: every row of the source with its reason in `table` (a temp
+    view, in input order, with `source_row`), the rejects written to `rejects_table`, and the
     counts so far."""
 
-    source: str
     table: str
     rejects_table: str
     columns: SourceColumns
@@ -75,9 +72,7 @@ class CheckedRows:
 
     def event_query(self, *, line_terminated: bool = False) -> tuple[str, dict[str, Any]]:
         """The events query over these rows and its bound values (see `build_event_json_query`)."""
-        return build_event_json_query(
-            self.source, self.table, self.columns, self.config, self.now, line_terminated=line_terminated
-        )
+        return build_event_json_query(self.table, self.columns, self.config, self.now, line_terminated=line_terminated)
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP VIEW IF EXISTS {CHECKED_ROWS_VIEW}")
@@ -143,7 +138,7 @@ def check_rows(
     rejected = dict(
         con.execute(f"SELECT reason, count(*) FROM {rejects} GROUP BY reason ORDER BY count(*) DESC, reason").fetchall()
     )
-    return CheckedRows(source, CHECKED_ROWS_VIEW, rejects_table, columns, config, now, rows_in, rejected)
+    return CheckedRows(CHECKED_ROWS_VIEW, rejects_table, columns, config, now, rows_in, rejected)
 
 
 def transform(
