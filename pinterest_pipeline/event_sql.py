@@ -268,19 +268,19 @@ class _Builder:
 
     def row_check_fields(self) -> str:
         """The SELECT list of the row checks' fields over `numbered AS n`, as `k_<name>` columns."""
-        out = self._field_expressions()
+        out = self.field_expressions()
         return ",\n    ".join(f"{out[name]} AS {_c('k_' + name)}" for name in ROW_CHECK_FIELDS if name in out)
 
     def fields(self) -> str:
         """The events' fields over the checked rows (`numbered AS n`): the row checks' fields read
         back, every other one computed."""
-        out = self._field_expressions()
+        out = self.field_expressions()
         out.update({name: _c("k_" + name) for name in KEPT_CHECK_FIELDS if name in out})
         out["partition_day"] = "partition_day"
         select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in out.items())
         return f"SELECT {select}\n  FROM numbered AS n"
 
-    def _field_expressions(self) -> dict[str, str]:
+    def field_expressions(self) -> dict[str, str]:
         """Field name -> its expression over `numbered AS n`, for every field the source has."""
         p = self.params
         out: dict[str, str] = {"source_row": "source_row"}
@@ -608,7 +608,7 @@ def build_row_check_query(source: str, columns: SourceColumns, config: PipelineC
     reason = builder.reason()
     detail = builder.detail()
     partition_timezone = builder.params.bind("partition_timezone", config.partition_timezone)
-    present = builder._field_expressions()
+    present = builder.field_expressions()
     dropped = ", ".join(
         ["event_key", *(_c("k_" + name) for name in ROW_CHECK_FIELDS if name in present and name not in KEPT_CHECK_FIELDS)]
     )
