@@ -4,17 +4,22 @@ The queries are generated from the columns the source has and their kinds (`cont
 so an absent column costs nothing and every type gets the cast it needs. Only column names from the
 contract and fixed SQL are written into the text; every configured value is a bound `$parameter`.
 
-A transform runs two queries, each one streaming pipeline of scans, filters and projections (no
-join, which would lose the input order), so rows keep their input order without a sort:
+A transform runs two queries over the source, each one streaming pipeline of scans, filters and
+projections (no join, which would lose the input order), so rows keep their input order without a
+sort and nothing wide is ever copied:
 
-- the row checks (`build_row_check_query`), one row per source row in its order: the contract
-  columns, the row's resolved country (`region`) that phone, state and ZIP normalization need, the
-  looked-up digests, the fields the reject rules read (`ROW_CHECK_FIELDS`, as `k_<name>`), the
-  reject `reason` (the first rule that fails, in DESIGN §4.3 order), its `detail` and the
-  `partition_day`. The in-run duplicates are found on these rows;
-- the events (`build_event_json_query`), over the checked rows without a reason: every value
-  normalized (identity hashed by the `pp_hash_*` macros), the warnings and the event JSON. It is
-  the bulk of the work and of the bytes, and is either stored or streamed to a file.
+- the row checks (`build_row_check_query`), one narrow row per source row: `source_row`, event_id,
+  the mapped event name, the reject `reason` (the first rule that fails, in DESIGN §4.3 order), its
+  `detail` and the `partition_day`. The in-run duplicates and the rejects come from these rows;
+- the events (`build_event_json_query`), for the rows without a reason: every value normalized
+  (identity hashed by the `pp_hash_*` macros), the warnings and the event JSON. It is the bulk of
+  the work and of the bytes, and is either stored or streamed to a file.
+
+Both number the rows by their position in the source (`source_row`, from 1) and compute a row's
+reason with the same SQL, so they agree on every row. The stages of a query: `numbered` (the
+contract columns with `source_row` and the row's resolved country, `region`, that phone, state and
+ZIP normalization need), `fields` (every value normalized, the event name mapped through the
+taxonomy), then the reason, the warnings and the JSON.
 """
 
 from __future__ import annotations
@@ -69,14 +74,11 @@ HASHED_FIELDS = (
     ("external_id", "external_id", "pp_hash_external_id", False),
     ("maid", "hashed_maids", "pp_hash_maid", False),
 )
-# Fields the reject rules read, computed by the row checks as `k_<name>`. Those the events need
-# too are kept with the checked rows; the others are cheap copies of a column and are dropped, to
-# keep the checked rows (which may spill to disk) narrow.
+# Fields the reject rules and the rejects read: all the row checks compute.
 ROW_CHECK_FIELDS = (
-    "event_id", "source_event_name", "mapped_event_name", "event_time", "event_time_given", "action_source",
-    "h_em", "h_hashed_maids", "client_ip_address", "client_user_agent",
+    "source_row", "event_id", "source_event_name", "mapped_event_name", "event_time", "event_time_given",
+    "action_source", "h_em", "h_hashed_maids", "client_ip_address", "client_user_agent",
 )
-KEPT_CHECK_FIELDS = ("event_id", "mapped_event_name", "event_time", "action_source", "h_em", "h_hashed_maids")
 # Session variables holding the lookups (`_Builder.lookups`).
 COUNTRY_CODES, COUNTRY_HASHES, STATE_HASHES = "pp_country_codes", "pp_country_hashes", "pp_state_hashes"
 # Hashed fields whose digests `numbered` reads from the lookups: the column holding them.
@@ -160,9 +162,10 @@ class _Builder:
             )
         return lookups
 
-    def numbered(self, source: str) -> str:
-        """The contract columns of `source` in its order, with `region`, `event_key` and the
-        looked-up digests."""
+    def numbered(self, source: str, position: str) -> str:
+        """The contract columns of `source` in its order, with `source_row` (`position`, an
+        expression of the 0-based place of a row in `source`, plus one), `region`, `event_key` and
+        the looked-up digests."""
         default_country = self.params.bind("default_country", self.config.default_country, "VARCHAR")
         selected = [_c(name) for name in self.columns.kinds]
         key = event_key_sql(f"pp_text({_c('event_name')})")
@@ -171,7 +174,7 @@ class _Builder:
             region = f"coalesce(getvariable('{COUNTRY_CODES}')[{_c('country')}], {default_country})"
             looked_up.append(f"getvariable('{COUNTRY_HASHES}')[{_c('country')}] AS looked_up_country_hash")
         numbered = (
-            f"SELECT {region} AS region, {key} AS event_key, "
+            f"SELECT {position} + 1 AS source_row, {region} AS region, {key} AS event_key, "
             f"{', '.join([*selected, *looked_up])} FROM {qualified_name(source)}"
         )
         if not self.has("state"):
@@ -266,18 +269,11 @@ class _Builder:
         )
         return f"list_transform({source}, lambda p: {element})"
 
-    def row_check_fields(self) -> str:
-        """The SELECT list of the row checks' fields over `numbered AS n`, as `k_<name>` columns."""
+    def fields(self, names: tuple[str, ...] | None = None) -> str:
+        """The `fields` stage over `numbered AS n`: every field, or those of `names` the source has."""
         out = self.field_expressions()
-        return ",\n    ".join(f"{out[name]} AS {_c('k_' + name)}" for name in ROW_CHECK_FIELDS if name in out)
-
-    def fields(self) -> str:
-        """The events' fields over the checked rows (`numbered AS n`): the row checks' fields read
-        back, every other one computed."""
-        out = self.field_expressions()
-        out.update({name: _c("k_" + name) for name in KEPT_CHECK_FIELDS if name in out})
-        out["partition_day"] = "partition_day"
-        select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in out.items())
+        selected = [(name, expr) for name, expr in out.items() if names is None or name in names]
+        select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in selected)
         return f"SELECT {select}\n  FROM numbered AS n"
 
     def field_expressions(self) -> dict[str, str]:
@@ -365,10 +361,15 @@ class _Builder:
             f"ELSE coalesce(map({keys}, {names})[{key}], {unknown}) END"
         )
 
+    def partition_day(self) -> str:
+        """The day of `event_time` in the partitions' time zone."""
+        tz = self.params.bind("partition_timezone", self.config.partition_timezone)
+        return f"CAST(timezone({tz}, to_timestamp(event_time)) AS DATE)"
+
     # -- stage 3 ---------------------------------------------------------------------------
 
     def reason(self) -> str:
-        """The reject reason over the row checks' `k_` fields: the first rule that fails, or NULL."""
+        """The reject reason of a row of `fields`: the first rule that fails, or NULL."""
         p = self.params
         now_s = int(self.now.timestamp())
         oldest = p.bind("oldest_s", now_s - int(self.config.max_event_age.total_seconds()), "BIGINT")
@@ -377,24 +378,24 @@ class _Builder:
         identifier = " OR ".join(
             condition
             for condition, needed in (
-                ("k_h_em IS NOT NULL", self.has("email")),
-                ("k_h_hashed_maids IS NOT NULL", self.has("maid")),
+                ("h_em IS NOT NULL", self.has("email")),
+                ("h_hashed_maids IS NOT NULL", self.has("maid")),
                 (
-                    "(k_client_ip_address IS NOT NULL AND k_client_user_agent IS NOT NULL)",
+                    "(client_ip_address IS NOT NULL AND client_user_agent IS NOT NULL)",
                     self.has("client_ip_address") and self.has("client_user_agent"),
                 ),
             )
             if needed
         ) or "false"
         return f"""CASE
-        WHEN k_event_id IS NULL THEN 'missing_event_id'
-        WHEN k_source_event_name IS NULL THEN 'missing_event_name'
-        WHEN k_mapped_event_name IS NULL THEN 'unknown_event_name'
-        WHEN k_event_time IS NULL THEN 'invalid_event_time'
-        WHEN k_event_time < {oldest} THEN 'too_old'
-        WHEN k_event_time > {latest} THEN 'in_future'
-        WHEN k_action_source IS NULL THEN 'missing_action_source'
-        WHEN NOT list_contains({action_sources}, k_action_source) THEN 'invalid_action_source'
+        WHEN event_id IS NULL THEN 'missing_event_id'
+        WHEN source_event_name IS NULL THEN 'missing_event_name'
+        WHEN mapped_event_name IS NULL THEN 'unknown_event_name'
+        WHEN event_time IS NULL THEN 'invalid_event_time'
+        WHEN event_time < {oldest} THEN 'too_old'
+        WHEN event_time > {latest} THEN 'in_future'
+        WHEN action_source IS NULL THEN 'missing_action_source'
+        WHEN NOT list_contains({action_sources}, action_source) THEN 'invalid_action_source'
         WHEN NOT ({identifier}) THEN 'missing_identifier'
     END"""
 
@@ -409,22 +410,25 @@ class _Builder:
         return """CASE reason
         WHEN 'missing_event_id' THEN 'event_id is NULL or empty'
         WHEN 'missing_event_name' THEN 'event_name is NULL or empty'
-        WHEN 'unknown_event_name' THEN 'event name ' || to_json(k_source_event_name)
+        WHEN 'unknown_event_name' THEN 'event name ' || to_json(source_event_name)
             || ' is not mapped by taxonomy ' || $taxonomy || ' or event_mapping'
-        WHEN 'invalid_event_time' THEN CASE WHEN k_event_time_given
+        WHEN 'invalid_event_time' THEN CASE WHEN event_time_given
             THEN 'event_time is not a timestamp, epoch seconds/milliseconds or ISO-8601 text'
             ELSE 'event_time is NULL' END
-        WHEN 'too_old' THEN 'event_time ' || strftime(to_timestamp(k_event_time), '%Y-%m-%dT%H:%M:%SZ') || $too_old_text
-        WHEN 'in_future' THEN 'event_time ' || strftime(to_timestamp(k_event_time), '%Y-%m-%dT%H:%M:%SZ') || $in_future_text
+        WHEN 'too_old' THEN 'event_time ' || strftime(to_timestamp(event_time), '%Y-%m-%dT%H:%M:%SZ') || $too_old_text
+        WHEN 'in_future' THEN 'event_time ' || strftime(to_timestamp(event_time), '%Y-%m-%dT%H:%M:%SZ') || $in_future_text
         WHEN 'missing_action_source' THEN 'action_source is NULL and no default_action_source is configured'
-        WHEN 'invalid_action_source' THEN 'action_source ' || to_json(k_action_source)
+        WHEN 'invalid_action_source' THEN 'action_source ' || to_json(action_source)
             || ' is not one of app_android, app_ios, web, offline'
         WHEN 'missing_identifier' THEN 'user_data has no em, no hashed_maids and not both client_ip_address and client_user_agent'
     END"""
 
     def checked(self) -> str:
-        """The events' fields with their warnings and final currency."""
-        return f"SELECT *, {self._warnings()} AS warnings, {self.currency_sql()} AS currency FROM fields"
+        """The sendable rows of `fields` with their warnings and final currency."""
+        return (
+            f"SELECT *, {self._warnings()} AS warnings, {self.currency_sql()} AS currency\n"
+            f"  FROM (SELECT *, {self.reason()} AS reason FROM fields) WHERE reason IS NULL"
+        )
 
     def currency_sql(self) -> str:
         default_currency = self.params.bind("default_currency", self.config.default_currency, "VARCHAR")
@@ -597,56 +601,60 @@ class RowCheckQuery:
             con.execute(statement, bound_in(statement, self.parameters))
 
 
-def build_row_check_query(source: str, columns: SourceColumns, config: PipelineConfig, now: datetime) -> RowCheckQuery:
-    """The SELECT yielding one row per row of `source`, in its order: the contract columns,
-    `region`, the looked-up digests, the `k_` fields, `reason` (NULL for a row to send), `detail`
-    and `partition_day`."""
+def build_row_check_query(
+    source: str, position: str, columns: SourceColumns, config: PipelineConfig, now: datetime
+) -> RowCheckQuery:
+    """The SELECT yielding one narrow row per row of `source`, in its order: source_row, event_id,
+    event_name (mapped; NULL when unknown), reason (NULL for a row to send), detail and
+    partition_day. `position` is the SQL of a row's 0-based place in `source`."""
     builder = _Builder(columns, config, now)
     lookups = builder.lookups(source)
-    numbered = builder.numbered(source)
-    keyed = builder.row_check_fields()
+    numbered = builder.numbered(source, position)
+    fields = builder.fields(ROW_CHECK_FIELDS)
     reason = builder.reason()
     detail = builder.detail()
-    partition_timezone = builder.params.bind("partition_timezone", config.partition_timezone)
-    present = builder.field_expressions()
-    dropped = ", ".join(
-        ["event_key", *(_c("k_" + name) for name in ROW_CHECK_FIELDS if name in present and name not in KEPT_CHECK_FIELDS)]
-    )
     sql = f"""WITH numbered AS NOT MATERIALIZED (
 {numbered}
-), keyed AS NOT MATERIALIZED (
-SELECT n.*,
-    {keyed}
-  FROM numbered AS n
+), fields AS NOT MATERIALIZED (
+{fields}
 ), checked AS NOT MATERIALIZED (
-SELECT *, {reason} AS reason FROM keyed
+SELECT *, {reason} AS reason FROM fields
 )
-SELECT * EXCLUDE ({dropped}), {detail} AS detail,
-       CAST(timezone({partition_timezone}, to_timestamp(k_event_time)) AS DATE) AS partition_day
+SELECT source_row, event_id, mapped_event_name AS event_name, reason, {detail} AS detail,
+       {builder.partition_day()} AS partition_day
   FROM checked"""
     return RowCheckQuery(sql, bound_in(sql, builder.params.values), lookups)
 
 
 def build_event_json_query(
-    checked_rows: str, columns: SourceColumns, config: PipelineConfig, now: datetime, *, line_terminated: bool = False
+    source: str,
+    position: str,
+    columns: SourceColumns,
+    config: PipelineConfig,
+    now: datetime,
+    *,
+    line_terminated: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The SELECT of the events, in input order: source_row, event_id, event_name, event_time,
-    partition_day, action_source, event_json and warnings, over the rows of `checked_rows` (the
-    row checks' result, with `source_row`) without a reason; and its bound values.
-    `line_terminated` ends every event_json with a newline, as an NDJSON file holds it."""
+    partition_day, action_source, event_json and warnings, for the rows of `source` without a
+    reject reason (in-run duplicates included: the row checks find those), and its bound values.
+    It reads the lookups the row checks set. `line_terminated` ends every event_json with a
+    newline, as an NDJSON file holds it."""
     builder = _Builder(columns, config, now)
+    builder.lookups(source)  # binds the parameters the lookups share with `numbered`
+    numbered = builder.numbered(source, position)
     fields = builder.fields()
     checked = builder.checked()
     event_json = builder.event_json(line_terminated=line_terminated)
     sql = f"""WITH numbered AS NOT MATERIALIZED (
-SELECT * FROM {qualified_name(checked_rows)} WHERE reason IS NULL
+{numbered}
 ), fields AS NOT MATERIALIZED (
 {fields}
 ), checked AS NOT MATERIALIZED (
 {checked}
 )
-SELECT source_row, event_id, mapped_event_name AS event_name, event_time, partition_day, action_source,
-       {event_json} AS event_json, warnings
+SELECT source_row, event_id, mapped_event_name AS event_name, event_time, {builder.partition_day()} AS partition_day,
+       action_source, {event_json} AS event_json, warnings
   FROM checked"""
     return sql, bound_in(sql, builder.params.values)
 

@@ -48,6 +48,7 @@ def write_transform_files(
     try:
         with open(temporaries[0], "wb") as out:
             warnings = _stream_events(con, checked, out, on_progress or (lambda _share: None))
+        checked.drop(con)
         _copy_lines(
             con,
             "SELECT CAST(to_json(struct_pack(event_id := event_id, source_key := source_key, reason := reason, "
@@ -67,20 +68,26 @@ def _stream_events(
     con: duckdb.DuckDBPyConnection, checked: CheckedRows, out: BinaryIO, on_progress: Callable[[float], None]
 ) -> Counter[str]:
     sql, parameters = checked.event_query(line_terminated=True)
+    # The in-run duplicates are few: their rows are left out of each batch on the way to the file.
+    duplicate_rows = np.array(
+        [row for (row,) in con.execute(f"SELECT source_row FROM {checked.duplicates_table}").fetchall()], dtype=np.int64
+    )
     reader = con.sql(f"SELECT source_row, event_json, warnings FROM ({sql})", params=parameters).to_arrow_reader(BATCH_ROWS)
     warnings: Counter[str] = Counter()
     written, last_row = 0, 0
     for batch in reader:
         source_rows = batch.column("source_row").to_numpy()
-        # Delivery and readers rely on input order; the query only scans, filters and projects,
-        # which keeps it, and this makes sure no reordering ever reaches the file.
-        if len(source_rows) and (source_rows[0] <= last_row or np.any(np.diff(source_rows) <= 0)):
-            raise PipelineError("internal error: events came out of input order")
         if not len(source_rows):
             continue
+        # Delivery and readers rely on input order; the query only scans, filters and projects,
+        # which keeps it, and this makes sure no reordering ever reaches the file.
+        if source_rows[0] <= last_row or np.any(np.diff(source_rows) <= 0):
+            raise PipelineError("internal error: events came out of input order")
         last_row = int(source_rows[-1])
+        if len(duplicate_rows):
+            batch = batch.filter(pa.array(~np.isin(source_rows, duplicate_rows)))
         out.write(_string_bytes(batch.column("event_json")))
-        written += len(source_rows)
+        written += batch.num_rows
         codes = pc.list_flatten(batch.column("warnings"))
         if len(codes):
             for entry in pc.value_counts(codes).to_pylist():
@@ -91,8 +98,9 @@ def _stream_events(
     return warnings
 
 
-def _string_bytes(array: pa.Array) -> memoryview:
+def _string_bytes(column: pa.Array | pa.ChunkedArray) -> memoryview:
     """The concatenated UTF-8 bytes of a string array without NULLs, without copying them."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if array.null_count:
         raise PipelineError("internal error: an event without JSON")
     _validity, offsets, data = array.buffers()

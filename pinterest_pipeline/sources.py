@@ -13,6 +13,9 @@ from pinterest_pipeline.contract import inspect_source
 from pinterest_pipeline.errors import InputError, first_line
 
 SOURCE_VIEW = "pinterest_source"
+# The 0-based row number a Parquet source carries, so the transform can place its rows without
+# copying them (`transform._placed_source`).
+POSITION_COLUMN = "pp_source_position"
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
@@ -64,7 +67,10 @@ def _relation_for(con: duckdb.DuckDBPyConnection, input: str) -> duckdb.DuckDBPy
         raise InputError(f"{input}: no such file")
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
     readers = {
-        _PARQUET: lambda: con.read_parquet(str(path)),
+        _PARQUET: lambda: con.read_parquet(str(path), file_row_number=True).select(
+            duckdb.StarExpression(exclude=["file_row_number"]),
+            duckdb.ColumnExpression("file_row_number").alias(POSITION_COLUMN),
+        ),
         _CSV: lambda: con.read_csv(str(path)),
         _NDJSON: lambda: con.read_json(str(path), format="newline_delimited"),
         _JSON: lambda: con.read_json(str(path)),

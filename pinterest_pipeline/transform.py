@@ -1,17 +1,19 @@
 """Contract rows -> Pinterest events and rejects, all in DuckDB (DESIGN §4).
 
-A transform is two queries (`event_sql`), and Python never touches a row:
+A transform is two queries over the source (`event_sql`), and Python never touches a row:
 
-1. `check_rows()` copies the source into a temporary table of checked rows, in input order: the
-   contract columns, the reject `reason` of the first rule each row fails, and the few fields the
-   rules read. The in-run duplicates of (event_id, event_name) are found on that table, and every
-   row with a reason is written to the rejects table.
-2. The events query normalizes, hashes and serializes the checked rows without a reason.
-   `transform()` stores its result as the events table (what the Dagster assets and the delivery
-   read); `ndjson_output.write_transform_files()` streams it straight into an NDJSON file, since
-   storing a gigabyte of JSON only to read it back costs more than building it.
+1. `check_rows()` writes one narrow row per source row to a temporary table: its position, event_id,
+   mapped event name and reject `reason`. The in-run duplicates of (event_id, event_name) are found
+   on that table, and every row with a reason (duplicates included) goes to the rejects table.
+2. The events query normalizes, hashes and serializes the rows without a reason. `transform()`
+   stores its result as the events table (what the Dagster assets and the delivery read), less the
+   duplicates; `ndjson_output.write_transform_files()` streams it straight into an NDJSON file and
+   leaves the duplicates out on the way, since storing a gigabyte of JSON only to read it back costs
+   more than building it.
 
-Every input row ends in exactly one of the events or the rejects.
+Both queries read the source as it is, in parallel and in order: a table by `rowid`, a Parquet file
+by its row numbers. Only a source without row numbers (a view, CSV or NDJSON) is first copied into
+a temporary table. Every input row ends in exactly one of the events or the rejects.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from pinterest_pipeline.event_sql import build_event_json_query, build_row_check
 from pinterest_pipeline.event_time import EVENT_TIME_MACROS
 from pinterest_pipeline.normalize.sql import install_normalize_macros
 from pinterest_pipeline.payload_sql import PAYLOAD_MACROS
-from pinterest_pipeline.sources import qualified_name
+from pinterest_pipeline.sources import POSITION_COLUMN, qualified_name, quote_identifier
 
-CHECKED_ROWS = "pp_checked_rows"  # the row checks' table; the view below adds `source_row`
-CHECKED_ROWS_VIEW = "pp_checked_rows_numbered"
+SOURCE_COPY = "pp_source_rows"
+CHECKED_ROWS = "pp_checked_rows"
 DUPLICATES = "pp_duplicate_rows"
 
 
@@ -54,12 +56,14 @@ class TransformResult:
 
 @dataclass(frozen=True)
 class CheckedRows:
-    """The first pass of a transform: every row of the source with its reason in `table` (a temp
-    view, in input order, with `source_row`), the rejects written to `rejects_table`, and the
-    counts so far."""
+    """The first pass of a transform over `source` (rows placed by the SQL `position`): the
+    rejects written to `rejects_table`, the in-run duplicates' `source_row`s in the temp table
+    `duplicates_table`, and the counts."""
 
-    table: str
+    source: str
+    position: str
     rejects_table: str
+    duplicates_table: str
     columns: SourceColumns
     config: PipelineConfig
     now: datetime
@@ -70,13 +74,20 @@ class CheckedRows:
     def events(self) -> int:
         return self.rows_in - sum(self.rejected.values())
 
+    @property
+    def duplicates(self) -> int:
+        return self.rejected.get("duplicate_in_run", 0)
+
     def event_query(self, *, line_terminated: bool = False) -> tuple[str, dict[str, Any]]:
-        """The events query over these rows and its bound values (see `build_event_json_query`)."""
-        return build_event_json_query(self.table, self.columns, self.config, self.now, line_terminated=line_terminated)
+        """The events query (see `build_event_json_query`, duplicates included) and its bound values."""
+        return build_event_json_query(
+            self.source, self.position, self.columns, self.config, self.now, line_terminated=line_terminated
+        )
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(f"DROP VIEW IF EXISTS {CHECKED_ROWS_VIEW}")
-        con.execute(f"DROP TABLE IF EXISTS {CHECKED_ROWS}")
+        """Drop the scratch tables of this transform."""
+        con.execute(f"DROP TABLE IF EXISTS {self.duplicates_table}")
+        con.execute(f"DROP TABLE IF EXISTS {SOURCE_COPY}")
 
 
 def install_transform_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -105,9 +116,9 @@ def check_rows(
     """Check every row of `source` (a table or view in `con`) against the reject rules.
 
     `now` is the run's clock for the `too_old`/`in_future` rules (a naive value is read as UTC).
-    Creates the temp table `CHECKED_ROWS` and creates or replaces `rejects_table` (source_row,
-    event_id, source_key, reason, detail, partition_day). `source_label` names the source in
-    errors (e.g. the input file); `on_stage` is called with the name of each stage as it starts.
+    Creates or replaces `rejects_table` (source_row, event_id, source_key, reason, detail,
+    partition_day) and the temp table `DUPLICATES`. `source_label` names the source in errors
+    (e.g. the input file); `on_stage` is called with the name of each stage as it starts.
     Raises `InputError` when the source does not meet the contract.
     """
     stage = on_stage or (lambda _name: None)
@@ -115,30 +126,26 @@ def check_rows(
         now = now.replace(tzinfo=timezone.utc)
     columns = inspect_source(con, source, label=source_label or source)
     install_transform_macros(con)
-    query = build_row_check_query(source, columns, config, now)
+    stage("reading input")
+    source, position = _placed_source(con, source)
+    query = build_row_check_query(source, position, columns, config, now)
     stage("checking rows")
     query.set_lookups(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED_ROWS} AS {query.sql}", query.parameters)
-    # Rows are numbered by their place in the table, which is the input order. Inside a
-    # transaction a new table's rowids start at a large offset, hence the difference.
-    (first_rowid,) = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {CHECKED_ROWS}").fetchone()
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {CHECKED_ROWS_VIEW} AS "
-        f"SELECT rowid - {int(first_rowid)} + 1 AS source_row, * FROM {CHECKED_ROWS}"
-    )
-    stage("removing in-run duplicates")
-    _reject_duplicates(con, CHECKED_ROWS_VIEW, CHECKED_ROWS, int(first_rowid))
+    stage("finding in-run duplicates")
+    _reject_duplicates(con, CHECKED_ROWS)
     rejects = qualified_name(rejects_table)
     con.execute(
         f"CREATE OR REPLACE TABLE {rejects} AS "
-        "SELECT source_row, k_event_id AS event_id, coalesce(k_event_id, 'row ' || source_row) AS source_key, "
-        f"reason, detail, partition_day FROM {CHECKED_ROWS_VIEW} WHERE reason IS NOT NULL ORDER BY source_row"
+        "SELECT source_row, event_id, coalesce(event_id, 'row ' || source_row) AS source_key, "
+        f"reason, detail, partition_day FROM {CHECKED_ROWS} WHERE reason IS NOT NULL ORDER BY source_row"
     )
     (rows_in,) = con.execute(f"SELECT count(*) FROM {CHECKED_ROWS}").fetchone()
     rejected = dict(
         con.execute(f"SELECT reason, count(*) FROM {rejects} GROUP BY reason ORDER BY count(*) DESC, reason").fetchall()
     )
-    return CheckedRows(CHECKED_ROWS_VIEW, rejects_table, columns, config, now, rows_in, rejected)
+    con.execute(f"DROP TABLE {CHECKED_ROWS}")
+    return CheckedRows(source, position, rejects_table, DUPLICATES, columns, config, now, rows_in, rejected)
 
 
 def transform(
@@ -169,6 +176,9 @@ def transform(
         stage("normalizing and building events")
         sql, parameters = checked.event_query()
         con.execute(f"CREATE OR REPLACE TABLE {events} AS {sql}", parameters)
+        if checked.duplicates:
+            # A delete only marks the rows: the others keep their place and the JSON is not rewritten.
+            con.execute(f"DELETE FROM {events} WHERE source_row IN (SELECT source_row FROM {checked.duplicates_table})")
         _ensure_input_order(con, events)
         checked.drop(con)
         warnings = dict(
@@ -191,6 +201,29 @@ def transform(
     )
 
 
+def _placed_source(con: duckdb.DuckDBPyConnection, source: str) -> tuple[str, str]:
+    """`source`, or a temporary copy of it, and the SQL of a row's 0-based place in it.
+
+    The queries number rows by a place the source itself holds, which a parallel scan keeps and
+    reads the same way every time: the position column a Parquet source carries, or the `rowid`
+    of a table (the insertion order; a table created in an open transaction numbers its rows from
+    a large offset, hence the difference). A view has neither, and numbering it with
+    `row_number() OVER ()` would run on one thread, so it is copied into a table once.
+    """
+    relation = qualified_name(source)
+    if POSITION_COLUMN in {name.lower() for name in con.table(relation).columns}:
+        return source, quote_identifier(POSITION_COLUMN)
+    # Asked of the catalog, not by trying `rowid`: a failed statement would abort an open transaction.
+    (is_view,) = con.execute(
+        "SELECT count(*) > 0 FROM duckdb_views() WHERE view_name = $name", {"name": source.split(".")[-1]}
+    ).fetchall()[0]
+    if is_view:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SOURCE_COPY} AS SELECT * FROM {relation}")
+        source, relation = SOURCE_COPY, SOURCE_COPY
+    (first_rowid,) = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {relation}").fetchall()[0]
+    return source, f"(rowid - {int(first_rowid)})"
+
+
 def _ensure_input_order(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Store the events in `source_row` order, which delivery and the NDJSON file keep.
 
@@ -206,15 +239,16 @@ def _ensure_input_order(con: duckdb.DuckDBPyConnection, table: str) -> None:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} ORDER BY source_row")
 
 
-def _reject_duplicates(con: duckdb.DuckDBPyConnection, view: str, table: str, first_rowid: int) -> None:
+def _reject_duplicates(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """The first row of each (event_id, event_name) among the sendable rows wins; the later ones
-    get the reason `duplicate_in_run`, with a detail naming the winning row.
+    get the reason `duplicate_in_run`, with a detail naming the winning row, and their
+    `source_row`s go into the temp table `DUPLICATES`.
 
     Grouping tens of millions of distinct string pairs needs more memory than the limit allows,
     so the rows are first grouped by a 64-bit hash of the pair, and only the rows whose hash
     occurs more than once (true duplicates and rare collisions) are grouped by the pair itself.
     """
-    sendable = f"SELECT source_row, k_event_id AS event_id, k_mapped_event_name AS event_name FROM {view} WHERE reason IS NULL"
+    sendable = f"SELECT source_row, event_id, event_name FROM {table} WHERE reason IS NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {DUPLICATES} AS
@@ -231,10 +265,10 @@ def _reject_duplicates(con: duckdb.DuckDBPyConnection, view: str, table: str, fi
                 HAVING count(*) > 1) AS d
             ON s.event_id = d.event_id AND s.event_name = d.event_name
          WHERE s.source_row > d.first_row
+         ORDER BY s.source_row
         """
     )
     con.execute(
         f"UPDATE {table} SET reason = 'duplicate_in_run', detail = d.detail "
-        f"FROM {DUPLICATES} AS d WHERE {table}.rowid = d.source_row - 1 + {first_rowid}"
+        f"FROM {DUPLICATES} AS d WHERE {table}.source_row = d.source_row"
     )
-    con.execute(f"DROP TABLE {DUPLICATES}")
