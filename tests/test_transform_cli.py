@@ -246,3 +246,29 @@ def test_warehouse_day(tmp_path, capsys, validate_events):
     validate_events(events)
     assert capsys.readouterr().out.startswith(f"60 rows -> {len(events)} events, {len(rejects)} rejected")
     assert {event["event_time"] // 86400 for event in events} == {date(2024, 6, 2).toordinal() - date(1970, 1, 1).toordinal()}
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_duplicates_are_left_out_of_the_events_file_in_every_batch(tmp_path, name, monkeypatch):
+    """The events file is streamed in batches and the in-run duplicates are dropped on the way:
+    with batches of 7 rows, every batch holds some, and the file keeps each first row, in order,
+    whether the input is placed by its Parquet row numbers or copied (CSV, NDJSON)."""
+    from pinterest_pipeline import ndjson_output
+
+    monkeypatch.setattr(ndjson_output, "BATCH_ROWS", 7)
+    rows = (
+        "SELECT 'e' || (i % 40) AS event_id, 'Order Completed' AS event_name, "
+        "TIMESTAMPTZ '2024-06-02 10:00:00+00' AS event_time, 'web' AS action_source, "
+        "'u' || i || '@example.com' AS email FROM range(100) AS r(i) ORDER BY i"
+    )
+    source = write_input(tmp_path / name, rows)
+    assert transform(tmp_path, str(source)) == 0
+    events = read_ndjson(tmp_path / "out.ndjson")
+    assert [event["event_id"] for event in events] == [f"e{i}" for i in range(40)]
+    assert [event["user_data"]["em"] for event in events] == [
+        [hashlib.sha256(f"u{i}@example.com".encode()).hexdigest()] for i in range(40)
+    ]
+    rejects = read_ndjson(tmp_path / "rejects.ndjson")
+    assert [(r["source_row"], r["reason"], r["detail"]) for r in rejects] == [
+        (i + 1, "duplicate_in_run", f"same event_id and event_name as row {i % 40 + 1}") for i in range(40, 100)
+    ]
