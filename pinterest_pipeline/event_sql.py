@@ -28,7 +28,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 import pycountry
@@ -88,6 +88,9 @@ APP_DEVICE_FIELDS = (
     "app_id", "app_name", "app_version", "device_brand", "device_carrier", "device_model", "device_type", "os_version",
 )
 CUSTOM_TEXT_FIELDS = ("order_id", "search_string", "content_name", "content_category", "content_brand")
+
+# Values of a list column read by index, not by a lambda (`_Builder._each_of_list`).
+_LIST_BY_INDEX = 3
 
 # DECIMALs print without an exponent, so they take a macro without the exponent branch, whose
 # large expression is costly to set up inside the products lambda.
@@ -202,9 +205,24 @@ class _Builder:
     def hashed(self, column: str, macro: str, takes_region: bool) -> str:
         """The digest (scalar column) or list of distinct digests (list column) of one field."""
         if self.kind(column) == contract.TEXT_LIST:
-            each = self._hash_call(macro, "CAST(v AS VARCHAR)", takes_region)
-            return f"pp_distinct_hashes(list_transform({_c(column)}, lambda v: {each}))"
+            return f"pp_distinct_hashes({self._each_of_list(column, lambda v: self._hash_call(macro, v, takes_region))})"
         return self._hash_call(macro, self._identity_text(column, _c(column)), takes_region)
+
+    def _each_of_list(self, column: str, each: Callable[[str], str]) -> str:
+        """The list of `each(value)` over a list column, in order.
+
+        A lambda sets its body up again for every chunk of rows, and the normalization macros
+        hold large regular expressions (final sigma, Unicode classes) that are then compiled
+        each time: most lists are short, so their first `_LIST_BY_INDEX` values are read by index
+        outside any lambda (a missing one is NULL, which the callers drop), and only longer lists
+        take the lambda (a branch no row of a chunk takes costs nothing; a NULL list takes none).
+        """
+        value = _c(column)
+        by_index = ", ".join(each(f"CAST({value}[{i}] AS VARCHAR)") for i in range(1, _LIST_BY_INDEX + 1))
+        return (
+            f"CASE WHEN len({value}) <= {_LIST_BY_INDEX} THEN [{by_index}] "
+            f"WHEN len({value}) > {_LIST_BY_INDEX} THEN list_transform({value}, lambda v: {each('CAST(v AS VARCHAR)')}) END"
+        )
 
     def _amount(self, name: str) -> tuple[str, str]:
         """(plain decimal string or NULL, whether the row has a value at all); a value given but
@@ -307,9 +325,7 @@ class _Builder:
         # for them only where the hash is NULL (parsing a phone twice per row would be costly).
         if self.has("phone"):
             if self.kind("phone") == contract.TEXT_LIST:
-                out["phone_warnings"] = (
-                    "list_transform(phone, lambda v: pp_ph_warning(CAST(v AS VARCHAR), region))"
-                )
+                out["phone_warnings"] = self._each_of_list("phone", lambda v: f"pp_ph_warning({v}, region)")
             else:
                 out["phone_text"] = self._identity_text("phone", "phone")
         if self.has("zip"):
