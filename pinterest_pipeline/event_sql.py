@@ -224,6 +224,17 @@ class _Builder:
             f"WHEN len({value}) > {_LIST_BY_INDEX} THEN list_transform({value}, lambda v: {each('CAST(v AS VARCHAR)')}) END"
         )
 
+    def _staged_hash(self, column: str) -> str | None:
+        """The digest of a phone or ZIP from the `prepared` stage's columns, or None for other
+        fields (and for phone lists, which `hashed` handles)."""
+        if column == "phone" and self.kind("phone") != contract.TEXT_LIST:
+            text = self._identity_text("phone", _c("phone"))
+            return f"pp__hash_or_passthrough({text}, pp__ph_normalized_of(pp_phone_t, pp_phone_r))"
+        if column == "zip":
+            text = self._identity_text("zip", _c("zip"))
+            return f"pp__hash_or_passthrough({text}, pp__zp_normalized_of(pp_zip_f, region))"
+        return None
+
     def _amount(self, name: str) -> tuple[str, str]:
         """(plain decimal string or NULL, whether the row has a value at all); a value given but
         NULL after parsing was not a number."""
@@ -287,12 +298,24 @@ class _Builder:
         )
         return f"list_transform({source}, lambda p: {element})"
 
-    def fields(self, names: tuple[str, ...] | None = None) -> str:
-        """The `fields` stage over `numbered AS n`: every field, or those of `names` the source has."""
+    def prepared(self) -> str:
+        """The `prepared` stage over `numbered`: the intermediate values the phone and ZIP rules
+        read several times, each computed once in a column, so that the rules run outside any
+        lambda (the `pp__*_of` macros)."""
+        values = []
+        if self.has("phone") and self.kind("phone") != contract.TEXT_LIST:
+            values.append(f"pp__phone_text({self._identity_text('phone', _c('phone'))}) AS pp_phone_t")
+            values.append("pp__phone_region(region) AS pp_phone_r")
+        if self.has("zip"):
+            values.append(f"pp__lowered_ascii_digits({self._identity_text('zip', _c('zip'))}) AS pp_zip_f")
+        return f"SELECT *{''.join(', ' + value for value in values)} FROM numbered"
+
+    def fields(self, names: tuple[str, ...] | None = None, stage: str = "numbered") -> str:
+        """The `fields` stage over `stage AS n`: every field, or those of `names` the source has."""
         out = self.field_expressions()
         selected = [(name, expr) for name, expr in out.items() if names is None or name in names]
         select = ",\n    ".join(f"{expr} AS {_c(name)}" for name, expr in selected)
-        return f"SELECT {select}\n  FROM numbered AS n"
+        return f"SELECT {select}\n  FROM {stage} AS n"
 
     def field_expressions(self) -> dict[str, str]:
         """Field name -> its expression over `numbered AS n`, for every field the source has."""
@@ -315,7 +338,9 @@ class _Builder:
 
         for column, key, macro, takes_region in HASHED_FIELDS:
             if self.has(column):
-                out[f"h_{key}"] = LOOKED_UP_HASHES.get(column) or self.hashed(column, macro, takes_region)
+                out[f"h_{key}"] = (
+                    LOOKED_UP_HASHES.get(column) or self._staged_hash(column) or self.hashed(column, macro, takes_region)
+                )
         for name in PLAIN_USER_FIELDS:
             if name == "click_id" and self.has("event_source_url"):
                 out[name] = f"coalesce({self._text('click_id')}, pp_epik({self._text('event_source_url')}))"
@@ -328,8 +353,10 @@ class _Builder:
                 out["phone_warnings"] = self._each_of_list("phone", lambda v: f"pp_ph_warning({v}, region)")
             else:
                 out["phone_text"] = self._identity_text("phone", "phone")
+                out["pp_phone_t"], out["pp_phone_r"] = "pp_phone_t", "pp_phone_r"
         if self.has("zip"):
             out["zip_text"] = self._identity_text("zip", "zip")
+            out["pp_zip_f"] = "pp_zip_f"
         if self.has("phone") or self.has("zip"):
             out["region"] = "region"
 
@@ -484,13 +511,18 @@ class _Builder:
             checks.append((("ldp_needs_st_and_country",), self._ldp_warning()))
         if self.has("zip"):
             checks.append(
-                ((ZIP_MALFORMED,), "CASE WHEN h_zp IS NULL AND zip_text IS NOT NULL THEN pp_zp_warning(zip_text, region) END")
+                (
+                    (ZIP_MALFORMED,),
+                    "CASE WHEN h_zp IS NULL AND zip_text IS NOT NULL "
+                    "THEN pp__zp_warning_of(pp__sha256_hex(zip_text) IS NOT NULL, pp_zip_f, region) END",
+                )
             )
         if self.has("phone") and self.kind("phone") != contract.TEXT_LIST:
             checks.append(
                 (
                     (PHONE_INVALID_LENGTH, PHONE_WITHOUT_COUNTRY_CODE),
-                    "CASE WHEN h_ph IS NULL AND phone_text IS NOT NULL THEN pp_ph_warning(phone_text, region) END",
+                    "CASE WHEN h_ph IS NULL AND phone_text IS NOT NULL "
+                    "THEN pp__ph_warning_of(pp__sha256_hex(phone_text) IS NOT NULL, pp_phone_t, pp_phone_r) END",
                 )
             )
         if self.has("num_items"):
@@ -659,11 +691,14 @@ def build_event_json_query(
     builder = _Builder(columns, config, now)
     builder.lookups(source)  # binds the parameters the lookups share with `numbered`
     numbered = builder.numbered(source, position)
-    fields = builder.fields()
+    prepared = builder.prepared()
+    fields = builder.fields(stage="prepared")
     checked = builder.checked()
     event_json = builder.event_json(line_terminated=line_terminated)
     sql = f"""WITH numbered AS NOT MATERIALIZED (
 {numbered}
+), prepared AS NOT MATERIALIZED (
+{prepared}
 ), fields AS NOT MATERIALIZED (
 {fields}
 ), checked AS NOT MATERIALIZED (

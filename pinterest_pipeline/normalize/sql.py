@@ -310,19 +310,26 @@ CREATE OR REPLACE TEMP MACRO pp__is_us_zip(f) AS regexp_full_match(f, '[0-9]{5}(
 CREATE OR REPLACE TEMP MACRO pp__zip_is_us(f, country) AS
     coalesce(country = 'us', false) OR (country IS NULL AND pp__is_us_zip(f));
 
-CREATE OR REPLACE TEMP MACRO pp_normalize_zp(v, country) AS pp__nonempty(list_transform([pp__lowered_ascii_digits(v)], lambda pp_f: CASE
-    WHEN pp__is_junk(pp_f) THEN NULL
-    WHEN pp__zip_is_us(pp_f, country) THEN CASE WHEN pp__is_us_zip(pp_f) THEN left(pp_f, 5) END
-    ELSE regexp_replace(pp_f, <<SPACE_OR_DASH>>, '', 'g')
-END)[1]);
+-- The ZIP rules on `f`, the lowercased value with ASCII digits. The `_of` macros take their
+-- intermediate values as arguments, so that a query can compute those once in a column and call
+-- them outside any lambda (a lambda compiles the regular expressions of its body for every chunk).
+CREATE OR REPLACE TEMP MACRO pp__zp_normalized_of(f, country) AS pp__nonempty(CASE
+    WHEN pp__is_junk(f) THEN NULL
+    WHEN pp__zip_is_us(f, country) THEN CASE WHEN pp__is_us_zip(f) THEN left(f, 5) END
+    ELSE regexp_replace(f, <<SPACE_OR_DASH>>, '', 'g')
+END);
+
+CREATE OR REPLACE TEMP MACRO pp__zp_warning_of(hashed, f, country) AS CASE
+    WHEN NOT hashed AND NOT pp__is_junk(f) AND coalesce(country = 'us', false) AND NOT pp__is_us_zip(f)
+    THEN <<ZIP_MALFORMED>>
+END;
+
+CREATE OR REPLACE TEMP MACRO pp_normalize_zp(v, country) AS
+    list_transform([pp__lowered_ascii_digits(v)], lambda pp_f: pp__zp_normalized_of(pp_f, country))[1];
 
 CREATE OR REPLACE TEMP MACRO pp_zp_warning(v, country) AS list_transform(
     [{'hashed': pp__sha256_hex(v) IS NOT NULL, 'f': pp__lowered_ascii_digits(v)}],
-    lambda pp_z: CASE
-        WHEN NOT pp_z.hashed AND NOT pp__is_junk(pp_z.f) AND coalesce(country = 'us', false)
-         AND NOT pp__is_us_zip(pp_z.f)
-        THEN <<ZIP_MALFORMED>>
-    END
+    lambda pp_z: pp__zp_warning_of(pp_z.hashed, pp_z.f, country)
 )[1];
 
 -- Phones, DESIGN §4.1 steps (1)-(4): `t` is the text after step (1), `r` the region's
@@ -356,18 +363,21 @@ CREATE OR REPLACE TEMP MACRO pp__e164_length_ok(e164) AS coalesce(strlen(e164) I
 
 CREATE OR REPLACE TEMP MACRO pp__e164_length_checked(e164) AS list_filter([e164], lambda pp_e: pp__e164_length_ok(pp_e))[1];
 
-CREATE OR REPLACE TEMP MACRO pp_normalize_ph(v, region) AS pp__e164_length_checked(list_transform(
-    [pp__phone_and_region(v, region)],
-    lambda pp_p: pp__phone_e164(pp_p.t, pp_p.r)
-)[1]);
+-- The phone rules on `t` and `r`, for a query that holds both in columns (see the ZIP macros).
+CREATE OR REPLACE TEMP MACRO pp__ph_normalized_of(t, r) AS pp__e164_length_checked(pp__phone_e164(t, r));
+
+CREATE OR REPLACE TEMP MACRO pp__ph_warning_of(hashed, t, r) AS CASE
+    WHEN t IS NULL OR hashed OR NOT regexp_matches(t, '[0-9]') THEN NULL
+    WHEN NOT pp__phone_is_international(t) AND r IS NULL THEN <<PHONE_WITHOUT_COUNTRY_CODE>>
+    WHEN NOT pp__e164_length_ok(pp__phone_e164(t, r)) THEN <<PHONE_INVALID_LENGTH>>
+END;
+
+CREATE OR REPLACE TEMP MACRO pp_normalize_ph(v, region) AS
+    list_transform([pp__phone_and_region(v, region)], lambda pp_p: pp__ph_normalized_of(pp_p.t, pp_p.r))[1];
 
 CREATE OR REPLACE TEMP MACRO pp_ph_warning(v, region) AS list_transform(
     [{'hashed': pp__sha256_hex(v) IS NOT NULL, 't': pp__phone_text(v), 'r': pp__phone_region(region)}],
-    lambda pp_p: CASE
-        WHEN pp_p.t IS NULL OR pp_p.hashed OR NOT regexp_matches(pp_p.t, '[0-9]') THEN NULL
-        WHEN NOT pp__phone_is_international(pp_p.t) AND pp_p.r IS NULL THEN <<PHONE_WITHOUT_COUNTRY_CODE>>
-        WHEN NOT pp__e164_length_ok(pp__phone_e164(pp_p.t, pp_p.r)) THEN <<PHONE_INVALID_LENGTH>>
-    END
+    lambda pp_p: pp__ph_warning_of(pp_p.hashed, pp_p.t, pp_p.r)
 )[1];
 
 CREATE OR REPLACE TEMP MACRO pp_distinct_hashes(hashes) AS list_transform(
