@@ -43,7 +43,8 @@ from pinterest_pipeline.transform import transform
 GROUP = "pinterest"
 CRASH_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
-# Scratch tables of one run, replaced on every use and dropped when the day is written.
+# Scratch tables of one run (the transform's are temporary), replaced on every use and dropped when
+# the day is written.
 _STAGED_EXTRACT = "staged_extract"
 _DAY_SOURCE = "conversion_source"
 _STAGED_EVENTS = "staged_pinterest_events"
@@ -133,7 +134,8 @@ def pinterest_conversions(
             day = partition_day(key)
             stage_day_source(con, day, _DAY_SOURCE)
             result = transform(
-                con, _DAY_SOURCE, config, now=now, events_table=_STAGED_EVENTS, rejects_table=_STAGED_REJECTS
+                con, _DAY_SOURCE, config, now=now, events_table=_STAGED_EVENTS, rejects_table=_STAGED_REJECTS,
+                temporary=True,
             )
             with transaction(con):
                 replace_day(con, EVENTS_TABLE, _STAGED_EVENTS, day)

@@ -112,12 +112,13 @@ def check_rows(
     rejects_table: str = "pinterest_rejects",
     source_label: str | None = None,
     on_stage: Callable[[str], None] | None = None,
+    temporary: bool = False,
 ) -> CheckedRows:
     """Check every row of `source` (a table or view in `con`) against the reject rules.
 
     `now` is the run's clock for the `too_old`/`in_future` rules (a naive value is read as UTC).
     Creates or replaces `rejects_table` (source_row, event_id, source_key, reason, detail,
-    partition_day) and the temp table `DUPLICATES`. `source_label` names the source in errors
+    partition_day; a temporary table with `temporary`) and the temp table `DUPLICATES`. `source_label` names the source in errors
     (e.g. the input file); `on_stage` is called with the name of each stage as it starts.
     Raises `InputError` when the source does not meet the contract.
     """
@@ -136,7 +137,7 @@ def check_rows(
     _reject_duplicates(con, CHECKED_ROWS)
     rejects = qualified_name(rejects_table)
     con.execute(
-        f"CREATE OR REPLACE TABLE {rejects} AS "
+        f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {rejects} AS "
         "SELECT source_row, event_id, coalesce(event_id, 'row ' || source_row) AS source_key, "
         f"reason, detail, partition_day FROM {CHECKED_ROWS} WHERE reason IS NOT NULL ORDER BY source_row"
     )
@@ -158,24 +159,28 @@ def transform(
     rejects_table: str = "pinterest_rejects",
     source_label: str | None = None,
     on_stage: Callable[[str], None] | None = None,
+    temporary: bool = False,
 ) -> TransformResult:
     """Transform the contract rows in `source` (a table or view in `con`) into two tables.
 
     Creates or replaces `events_table` (source_row, event_id, event_name, event_time,
     partition_day, action_source, event_json, warnings), in input order, and `rejects_table`
-    (see `check_rows`), in one transaction. Raises `InputError` when the source does not meet
-    the contract.
+    (see `check_rows`), in one transaction; as temporary tables with `temporary`, for a caller
+    that copies them into a database file anyway (writing a table into a file compresses it,
+    which costs more than building the events: better done once). Raises `InputError` when the
+    source does not meet the contract.
     """
     stage = on_stage or (lambda _name: None)
     events = qualified_name(events_table)
     con.execute("BEGIN TRANSACTION")
     try:
         checked = check_rows(
-            con, source, config, now=now, rejects_table=rejects_table, source_label=source_label, on_stage=on_stage
+            con, source, config, now=now, rejects_table=rejects_table, source_label=source_label, on_stage=on_stage,
+            temporary=temporary,
         )
         stage("normalizing and building events")
         sql, parameters = checked.event_query()
-        con.execute(f"CREATE OR REPLACE TABLE {events} AS {sql}", parameters)
+        con.execute(f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {events} AS {sql}", parameters)
         if checked.duplicates:
             # A delete only marks the rows: the others keep their place and the JSON is not rewritten.
             con.execute(f"DELETE FROM {events} WHERE source_row IN (SELECT source_row FROM {checked.duplicates_table})")
