@@ -233,6 +233,7 @@ class _DeliveryRun:
         return chunk
 
     async def _send_chunk(self, chunk: EventChunk, slots: asyncio.Semaphore) -> None:
+        released = False
         try:
             try:
                 answer = await self._post(chunk)
@@ -240,9 +241,16 @@ class _DeliveryRun:
                 # Refused before processing: these events never reached Pinterest.
                 await self._record(chunk, [Status.PENDING] * len(chunk), [str(exc)] * len(chunk), None, None, 0)
                 raise
+            if answer.kind is AnswerKind.PER_EVENT:
+                # Nothing more to send for this chunk: the next request goes out while this answer
+                # is recorded. The ledger thread records answers and reads the next chunk in turn,
+                # so answers waiting to be recorded never pile up beyond a few.
+                slots.release()
+                released = True
             await self._settle(chunk, answer, counted_attempts=1)
         finally:
-            slots.release()
+            if not released:
+                slots.release()
 
     async def _post(self, chunk: EventChunk) -> Answer:
         return await self.sender.post(chunk.body())
