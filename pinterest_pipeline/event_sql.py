@@ -558,10 +558,13 @@ class _Builder:
     # -- stage 4 ---------------------------------------------------------------------------
 
     def event_json(self, *, line_terminated: bool = False) -> str:
+        # `pp_plain_str_field` for the values that never need escaping: event_name and
+        # action_source (checked against their sets), partner_name (checked at load), language and
+        # currency codes (checked against ISO lists), amounts (plain decimals built here).
         partner_name = self.params.bind("partner_name", self.config.partner_name, "VARCHAR")
         top = [
-            "pp_str_field('event_name', mapped_event_name)",
-            "pp_str_field('action_source', action_source)",
+            "pp_plain_str_field('event_name', mapped_event_name)",
+            "pp_plain_str_field('action_source', action_source)",
             "pp_raw_field('event_time', event_time)",
             "pp_str_field('event_id', event_id)",
         ]
@@ -569,14 +572,14 @@ class _Builder:
             top.append("pp_str_field('event_source_url', event_source_url)")
         if self.has("opt_out"):
             top.append("pp_raw_field('opt_out', opt_out)")
-        top.append(f"pp_str_field('partner_name', {partner_name})")
+        top.append(f"pp_plain_str_field('partner_name', {partner_name})")
         for name in APP_DEVICE_FIELDS:
             if self.has(name):
                 top.append(f"pp_str_field('{name}', {name})")
         if self.has("wifi"):
             top.append("pp_raw_field('wifi', wifi)")
         if self.has("language"):
-            top.append("pp_str_field('language', language)")
+            top.append("pp_plain_str_field('language', language)")
         # One concat builds the event: user_data (never empty on a sendable row: the identifier
         # rule) and custom_data (left out when empty) come last, so the large user_data string is
         # copied once rather than through nested concatenations.
@@ -598,8 +601,8 @@ class _Builder:
 
     def _custom_data(self) -> list[str]:
         fragments = [
-            "pp_str_field('value', value)",
-            "pp_str_field('currency', currency)",
+            "pp_plain_str_field('value', value)",
+            "pp_plain_str_field('currency', currency)",
         ]
         if self.has("products"):
             fragments.append(
@@ -607,7 +610,7 @@ class _Builder:
                 "CAST(to_json(list_transform(list_filter(products, lambda p: p.id IS NOT NULL), lambda p: p.id)) AS VARCHAR) END"
             )
             content = (
-                "concat_ws(',', pp_str_field('id', p.id), pp_str_field('item_price', p.item_price), "
+                "concat_ws(',', pp_str_field('id', p.id), pp_plain_str_field('item_price', p.item_price), "
                 "pp_raw_field('quantity', p.quantity), pp_str_field('item_name', p.item_name), "
                 "pp_str_field('item_category', p.item_category), pp_str_field('item_brand', p.item_brand))"
             )
@@ -630,7 +633,7 @@ class _Builder:
                 fragments.append(f"pp_str_field('{name}', {name})")
         if self.has("opt_out_type"):
             fragments.append("pp_str_field('opt_out_type', opt_out_type)")
-        fragments.append("pp_str_field('predicted_ltv', predicted_ltv)")
+        fragments.append("pp_plain_str_field('predicted_ltv', predicted_ltv)")
         return fragments
 
 

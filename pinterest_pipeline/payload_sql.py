@@ -16,6 +16,11 @@ CREATE OR REPLACE TEMP MACRO pp_text(v) AS nullif(trim(CAST(v AS VARCHAR)), '');
 CREATE OR REPLACE TEMP MACRO pp_str_field(key, v) AS
     CASE WHEN v IS NOT NULL THEN concat('"', key, '":', CAST(to_json(CAST(v AS VARCHAR)) AS VARCHAR)) END;
 
+-- `"key":"<v>"` or NULL, for a value that never needs escaping: a name from a fixed set, a code or
+-- a plain decimal the transform made itself (escaping every string is a large share of the JSON).
+CREATE OR REPLACE TEMP MACRO pp_plain_str_field(key, v) AS
+    CASE WHEN v IS NOT NULL THEN concat('"', key, '":"', v, '"') END;
+
 -- `"key":<JSON number or boolean>` or NULL.
 CREATE OR REPLACE TEMP MACRO pp_raw_field(key, v) AS
     CASE WHEN v IS NOT NULL THEN concat('"', key, '":', CAST(v AS VARCHAR)) END;
