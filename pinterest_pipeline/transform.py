@@ -118,8 +118,9 @@ def check_rows(
 
     `now` is the run's clock for the `too_old`/`in_future` rules (a naive value is read as UTC).
     Creates or replaces `rejects_table` (source_row, event_id, source_key, reason, detail,
-    partition_day; a temporary table with `temporary`) and the temp table `DUPLICATES`. `source_label` names the source in errors
-    (e.g. the input file); `on_stage` is called with the name of each stage as it starts.
+    partition_day; a temporary table with `temporary`) and the temp table `DUPLICATES`.
+    `source_label` names the source in errors (e.g. the input file); `on_stage` is called with the
+    name of each stage as it starts.
     Raises `InputError` when the source does not meet the contract.
     """
     stage = on_stage or (lambda _name: None)
