@@ -12,6 +12,22 @@ OFFICIAL_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "pinterest-openapi"
 PACKAGED_SCHEMA_DIR = REPO_ROOT / "pinterest_pipeline" / "schemas"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_macro_cache(tmp_path_factory):
+    """The suite writes its generated-macro cache in a directory of its own, not the user's."""
+    import os
+
+    from pinterest_pipeline.normalize.macro_cache import CACHE_DIR_ENV
+
+    previous = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("macro-cache"))
+    yield
+    if previous is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = previous
+
+
 def _schema_dir() -> Path:
     # The official copy beside the repository is the reference; the packaged copy is checked
     # against it in test_schemas.py. A checkout without ../shared falls back to the packaged one.

@@ -43,6 +43,7 @@ from functools import cache
 import duckdb
 
 from pinterest_pipeline.normalize import lookups
+from pinterest_pipeline.normalize.macro_cache import cached_statements
 from pinterest_pipeline.normalize.reference import (
     E164_MAX_DIGITS,
     E164_MIN_DIGITS,
@@ -406,6 +407,10 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 @cache
 def _macro_statements() -> tuple[str, ...]:
+    return cached_statements(_build_macro_statements)
+
+
+def _build_macro_statements() -> tuple[str, ...]:
     constants = _constants()
     statements = [s.strip() for s in _fill(_MACROS, constants).split(";\n") if s.strip()]
     for field, params in _HASHED_FIELDS:
