@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pinterest_pipeline.arrow_bytes import concatenated_bytes
 from pinterest_pipeline.errors import PipelineError
 from pinterest_pipeline.sources import qualified_name
 from pinterest_pipeline.transform import CheckedRows
@@ -85,7 +86,7 @@ def _stream_events(
         last_row = int(source_rows[-1])
         if len(duplicate_rows):
             batch = batch.filter(pa.array(~np.isin(source_rows, duplicate_rows)))
-        out.write(_string_bytes(batch.column("event_json")))
+        out.write(concatenated_bytes(batch.column("event_json")))
         written += batch.num_rows
         codes = pc.list_flatten(batch.column("warnings"))
         if len(codes):
@@ -95,19 +96,6 @@ def _stream_events(
     if written != checked.events:
         raise PipelineError(f"internal error: wrote {written} events of {checked.events}")
     return warnings
-
-
-def _string_bytes(column: pa.Array | pa.ChunkedArray) -> memoryview:
-    """The concatenated UTF-8 bytes of a string array without NULLs, without copying them."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if array.null_count:
-        raise PipelineError("internal error: an event without JSON")
-    _validity, offsets, data = array.buffers()
-    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    bounds = np.frombuffer(offsets, dtype=offset_type, count=len(array) + 1, offset=array.offset * offset_type().itemsize)
-    if data is None:
-        return memoryview(b"")
-    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
 
 
 def _copy_lines(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> None:

@@ -278,11 +278,23 @@ def test_partition_days_limit_the_send(con):
 
 
 def test_request_bodies_are_the_event_texts_joined(con):
-    """Bodies are built from the stored JSON texts, byte for byte."""
-    create_events_table(con, 3)
+    """Bodies are built from the stored JSON texts, byte for byte, read as the send plan reads them
+    (each text followed by its comma) in batches that do not line up with the chunks; halves of a
+    chunk (the 400 bisection) are bodies of their own events."""
+    create_events_table(con, 7)
     texts = [row[0] for row in con.execute("SELECT event_json FROM events ORDER BY source_row").fetchall()]
-    from pinterest_pipeline.delivery.chunks import EventChunk
+    from pinterest_pipeline.delivery.chunks import chunk_record_batches
 
-    body = EventChunk([1, 2, 3], [text.encode() for text in texts]).body()
-    assert body == ('{"data":[' + ",".join(texts) + "]}").encode()
+    reader = con.sql(
+        "SELECT source_row AS seq, encode(event_json || ',') AS event_json FROM events ORDER BY source_row"
+    ).to_arrow_reader(2)
+    chunks = list(chunk_record_batches(reader, chunk_size=3))
+    assert [list(chunk.seqs) for chunk in chunks] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [chunk.body() for chunk in chunks] == [
+        ('{"data":[' + ",".join(texts[start : start + 3]) + "]}").encode() for start in (0, 3, 6)
+    ]
+    first, second = chunks[0].halves()
+    assert (list(first.seqs), list(second.seqs)) == ([0, 1], [2])
+    assert second.body() == ('{"data":[' + texts[2] + "]}").encode()
+    body = chunks[0].body()
     assert orjson.loads(body)["data"][2]["event_id"] == "ev-2"

@@ -8,6 +8,8 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from pinterest_pipeline.config import ConfigError, build_config
@@ -209,18 +211,23 @@ def test_target_validation(ad_account, token, url, message):
     [(1000, (500, 500)), (125, (63, 62)), (2, (1, 1)), (3, (2, 1))],
 )
 def test_chunk_halves_keep_order(size, halves):
-    chunk = EventChunk(list(range(size)), [str(i).encode() for i in range(size)])
+    chunk = EventChunk(np.arange(size), pa.array([f"{i}," for i in range(size)], pa.binary()))
     first, second = chunk.halves()
     assert (len(first), len(second)) == halves
-    assert first.seqs + second.seqs == chunk.seqs and first.events + second.events == chunk.events
+    assert [*first.seqs, *second.seqs] == list(chunk.seqs)
+    assert first.events.to_pylist() + second.events.to_pylist() == chunk.events.to_pylist()
+    # Each half's body is its own events, in order.
+    assert [first.body(), second.body()] == [
+        b'{"data":[' + b",".join(str(i).encode() for i in part.seqs) + b"]}" for part in (first, second)
+    ]
 
 
 def test_chunking_regroups_batches():
     con = duckdb.connect()
-    reader = con.sql("SELECT i AS seq, encode('e' || i) AS event_json FROM range(2500) t(i)").to_arrow_reader(700)
+    reader = con.sql("SELECT i AS seq, encode('e' || i || ',') AS event_json FROM range(2500) t(i)").to_arrow_reader(700)
     chunks = list(chunk_record_batches(reader, 1000))
     assert [len(chunk) for chunk in chunks] == [1000, 1000, 500]
-    assert chunks[2].events[-1] == b"e2499" and chunks[1].seqs[0] == 1000
+    assert chunks[2].events[-1].as_py() == b"e2499," and chunks[1].seqs[0] == 1000
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Request bodies, streamed from DuckDB in source order (DESIGN §2 "streaming, bounded memory").
 
 Each event's JSON is the exact text the transform built; a body is those texts joined by commas
-inside `{"data":[...]}`, so no event is parsed or serialized again on the way out. Events are read as
+inside `{"data":[...]}`, so no event is parsed, serialized or even copied one by one on the way out. Events are read as
 Arrow record batches from a cursor of their own, so at most one batch and one chunk per request in
 flight are held in memory, however many events the partition has.
 """
@@ -12,7 +12,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+
+from pinterest_pipeline.arrow_bytes import concatenated_bytes
 
 from pinterest_pipeline.delivery.ledger import LedgerScope, run_sql_relation, send_plan_sql, sendable_statuses
 
@@ -26,37 +29,47 @@ READ_BATCH_ROWS = 8192
 
 @dataclass(frozen=True)
 class EventChunk:
-    """Events sent in one request: their ledger `seq`s and their JSON texts, in source order."""
+    """Events sent in one request, in source order: their ledger `seq`s and their JSON texts, each
+    followed by a comma (as `send_plan_sql` reads them), in one Arrow array. A body is then one
+    slice of that array's buffer, and a half of a chunk one slice of the array: no event becomes a
+    Python object on the way out."""
 
-    seqs: list[int]
-    events: list[bytes]
+    seqs: np.ndarray
+    events: pa.Array
 
     def __len__(self) -> int:
         return len(self.seqs)
 
     def body(self) -> bytes:
-        return _BODY_START + b",".join(self.events) + _BODY_END
+        texts = concatenated_bytes(self.events)
+        return b"".join((_BODY_START, texts[:-1], _BODY_END))  # the last event's comma dropped
 
     def halves(self) -> tuple[EventChunk, EventChunk]:
         middle = (len(self) + 1) // 2
         return (
-            EventChunk(self.seqs[:middle], self.events[:middle]),
-            EventChunk(self.seqs[middle:], self.events[middle:]),
+            EventChunk(self.seqs[:middle], self.events.slice(0, middle)),
+            EventChunk(self.seqs[middle:], self.events.slice(middle)),
         )
 
 
 def chunk_record_batches(batches: Iterable[pa.RecordBatch], chunk_size: int) -> Iterator[EventChunk]:
     """Regroup batches of (seq, event_json bytes) rows into chunks of exactly `chunk_size` (the last smaller)."""
-    seqs: list[int] = []
-    events: list[bytes] = []
+    seqs: list[np.ndarray] = []
+    events: list[pa.Array] = []
+    held = 0
     for batch in batches:
-        seqs.extend(batch.column(0).to_pylist())
-        events.extend(batch.column(1).to_pylist())
-        while len(seqs) >= chunk_size:
-            yield EventChunk(seqs[:chunk_size], events[:chunk_size])
-            del seqs[:chunk_size], events[:chunk_size]
-    if seqs:
-        yield EventChunk(seqs, events)
+        batch_seqs, batch_events = batch.column(0).to_numpy(), batch.column(1)
+        start = 0
+        while start < batch.num_rows:
+            take = min(chunk_size - held, batch.num_rows - start)
+            seqs.append(batch_seqs[start : start + take])
+            events.append(batch_events.slice(start, take))
+            held, start = held + take, start + take
+            if held == chunk_size:
+                yield EventChunk(np.concatenate(seqs), pa.concat_arrays(events))
+                seqs, events, held = [], [], 0
+    if held:
+        yield EventChunk(np.concatenate(seqs), pa.concat_arrays(events))
 
 
 def stream_chunks(

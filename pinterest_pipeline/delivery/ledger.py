@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 
 from pinterest_pipeline.errors import InputError
 
@@ -166,12 +167,13 @@ def stage(
 
 
 def send_plan_sql(events_table: str, scope: LedgerScope) -> str:
-    """The events to send, in source order: `seq`, `event_json` (as UTF-8 bytes, ready for a body).
+    """The events to send, in source order: `seq`, `event_json` (as UTF-8 bytes followed by the comma
+    that separates events in a body, so a run of them is a body's contents as they are).
 
     Parameters: `scope.params()` + `$sendable`.
     """
     return f"""
-        SELECT l.seq, encode(e.event_json) AS event_json
+        SELECT l.seq, encode(e.event_json || ',') AS event_json
         FROM {quote_identifier(events_table)} e JOIN {LEDGER_TABLE} l
           ON l.event_id = e.event_id AND l.event_name = e.event_name
         WHERE l.ad_account_id = $account AND l.test = $test
@@ -180,23 +182,24 @@ def send_plan_sql(events_table: str, scope: LedgerScope) -> str:
     """
 
 
-def _seq_filter(seqs: Sequence[int], alias: str) -> tuple[str, dict]:
+def _seq_filter(seqs: Sequence[int] | np.ndarray, alias: str) -> tuple[str, dict]:
     """SQL selecting ledger rows by `seq`, and its parameters.
 
     The `seq` range always bounds the statement, so DuckDB skips row groups outside it. A run's
     first send of a day stages and reads events in the same order, so its chunks are usually
     contiguous `seq` ranges; then the range alone is the filter (a quarter of the cost of a list).
     """
-    lo, hi = min(seqs), max(seqs)
+    seq_array = np.asarray(seqs, dtype=np.int64)
+    lo, hi = int(seq_array.min()), int(seq_array.max())
     params = {"lo": lo, "hi": hi}
     condition = f"{alias}.seq BETWEEN $lo AND $hi"
-    if hi - lo + 1 != len(seqs):  # seqs are distinct, so an equal count means every seq of the range
+    if hi - lo + 1 != len(seq_array):  # seqs are distinct, so an equal count means every seq of the range
         condition += f" AND list_contains($seqs, {alias}.seq)"
-        params["seqs"] = list(seqs)
+        params["seqs"] = seq_array.tolist()
     return condition, params
 
 
-def mark_in_flight(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
+def mark_in_flight(con: duckdb.DuckDBPyConnection, seqs: Sequence[int] | np.ndarray) -> None:
     """Committed before the request holding these events goes out."""
     condition, params = _seq_filter(seqs, LEDGER_TABLE)
     run_sql(
@@ -213,7 +216,7 @@ def mark_in_flight(con: duckdb.DuckDBPyConnection, seqs: Sequence[int]) -> None:
 
 def record_outcomes(
     con: duckdb.DuckDBPyConnection,
-    seqs: Sequence[int],
+    seqs: Sequence[int] | np.ndarray,
     statuses: Sequence[str],
     errors: Sequence[str | None],
     warnings: Sequence[str | None],
@@ -251,7 +254,7 @@ def record_outcomes(
         {
             **params,
             **common,
-            "event_seqs": list(seqs),
+            "event_seqs": np.asarray(seqs, dtype=np.int64).tolist(),
             "statuses": [str(s) for s in statuses],
             "errors": list(errors),
             "warnings": list(warnings),
