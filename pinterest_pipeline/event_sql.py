@@ -318,7 +318,8 @@ class _Builder:
         return f"SELECT {select}\n  FROM {stage} AS n"
 
     def field_expressions(self) -> dict[str, str]:
-        """Field name -> its expression over `numbered AS n`, for every field the source has."""
+        """Field name -> its expression over the stage the `fields` stage reads (`n`), for every field
+        the source has."""
         p = self.params
         out: dict[str, str] = {"source_row": "source_row"}
         out["event_id"] = f"pp_text({_c('event_id')})"
