@@ -20,6 +20,7 @@ import duckdb
 
 from dagster_project.event_fields import ACTION_SOURCES, HASHED_USER_FIELDS
 from dagster_project.pipeline_tables import EVENTS_TABLE, EXTRACT_TABLES, TRANSFORMS_TABLE, table_exists
+from pinterest_pipeline.sql_parameters import used_parameters
 from pinterest_pipeline.taxonomy import PINTEREST_EVENT_NAMES
 
 SAMPLE_EVENT_IDS = 5
@@ -193,8 +194,7 @@ def find_offenders(con: duckdb.DuckDBPyConnection, query: str, checked: int) -> 
             (SELECT list(DISTINCT event_id ORDER BY event_id)[1:{SAMPLE_EVENT_IDS}]
                FROM (SELECT coalesce(event_id, '<null>') AS event_id FROM offending))
     """
-    used = {name: value for name, value in params.items() if f"${name}" in sql}
-    offending, by_problem, by_day, sample = con.execute(sql, used).fetchone()
+    offending, by_problem, by_day, sample = con.execute(sql, used_parameters(sql, params)).fetchone()
     return Offenders(checked, offending, dict(by_problem), dict(by_day), list(sample or []))
 
 

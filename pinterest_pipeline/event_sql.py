@@ -25,7 +25,6 @@ taxonomy), then the reason, the warnings and the JSON.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -39,6 +38,7 @@ from pinterest_pipeline.contract import SourceColumns
 from pinterest_pipeline.event_time import event_time_sql, uses_source_timezone
 from pinterest_pipeline.normalize.reference import PHONE_INVALID_LENGTH, PHONE_WITHOUT_COUNTRY_CODE, ZIP_MALFORMED
 from pinterest_pipeline.sources import qualified_name, quote_identifier
+from pinterest_pipeline.sql_parameters import used_parameters
 from pinterest_pipeline.taxonomy import event_key_sql, mapping_rows
 
 ACTION_SOURCES = ("app_android", "app_ios", "web", "offline")
@@ -650,7 +650,7 @@ class RowCheckQuery:
     def set_lookups(self, con: duckdb.DuckDBPyConnection) -> None:
         for name, select in self.lookups.items():
             statement = f"SET VARIABLE {name} = ({select})"
-            con.execute(statement, bound_in(statement, self.parameters))
+            con.execute(statement, used_parameters(statement, self.parameters))
 
 
 def build_row_check_query(
@@ -675,7 +675,7 @@ SELECT *, {reason} AS reason FROM fields
 SELECT source_row, event_id, mapped_event_name AS event_name, reason, {detail} AS detail,
        {builder.partition_day()} AS partition_day
   FROM checked"""
-    return RowCheckQuery(sql, bound_in(sql, builder.params.values), lookups)
+    return RowCheckQuery(sql, used_parameters(sql, builder.params.values), lookups)
 
 
 def build_event_json_query(
@@ -693,7 +693,6 @@ def build_event_json_query(
     It reads the lookups the row checks set. `line_terminated` ends every event_json with a
     newline, as an NDJSON file holds it."""
     builder = _Builder(columns, config, now)
-    builder.lookups(source)  # binds the parameters the lookups share with `numbered`
     numbered = builder.numbered(source, position)
     prepared = builder.prepared()
     fields = builder.fields(stage="prepared")
@@ -711,12 +710,7 @@ def build_event_json_query(
 SELECT source_row, event_id, mapped_event_name AS event_name, event_time, {builder.partition_day()} AS partition_day,
        action_source, {event_json} AS event_json, warnings
   FROM checked"""
-    return sql, bound_in(sql, builder.params.values)
-
-
-def bound_in(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """The parameters `sql` uses (DuckDB refuses values for placeholders a statement lacks)."""
-    return {name: value for name, value in parameters.items() if re.search(rf"\${re.escape(name)}\b", sql)}
+    return sql, used_parameters(sql, builder.params.values)
 
 
 def _state_key(region_sql: str, state_sql: str) -> str:

@@ -16,7 +16,6 @@ inserts a key only when it is absent.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +24,7 @@ import duckdb
 import numpy as np
 
 from pinterest_pipeline.errors import InputError
+from pinterest_pipeline.sql_parameters import used_parameters
 
 LEDGER_TABLE = "delivery_ledger"
 
@@ -60,19 +60,14 @@ CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
 """
 
 
-_PARAMETER = re.compile(r"\$(\w+)")
-
-
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
     """Execute `sql` binding only the named parameters it uses (DuckDB refuses unused ones)."""
-    used = set(_PARAMETER.findall(sql))
-    return con.execute(sql, {key: value for key, value in (params or {}).items() if key in used})
+    return con.execute(sql, used_parameters(sql, params))
 
 
 def run_sql_relation(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> duckdb.DuckDBPyRelation:
     """Like `run_sql`, as a lazily read relation (for streaming a result in batches)."""
-    used = set(_PARAMETER.findall(sql))
-    return con.sql(sql, params={key: value for key, value in (params or {}).items() if key in used})
+    return con.sql(sql, params=used_parameters(sql, params))
 
 
 def quote_identifier(name: str) -> str:
