@@ -30,6 +30,11 @@ from pinterest_pipeline.transform import CheckedRows
 # its memory budget (100,000 cost 400 MB more at peak, for no speed).
 BATCH_ROWS = 25_000
 
+# How far the query may run ahead of the writer. With DuckDB's default (10 MiB, ten events' worth
+# of a batch) its threads wait whenever this process converts or writes a batch; 128 MiB keeps
+# them busy: 0.6 s less per 1M rows, for about 50 MiB more at peak.
+STREAM_BUFFER = "128MB"
+
 # Each row is one already-serialized JSON document: written verbatim, one per line.
 _VERBATIM_LINES = "(FORMAT csv, QUOTE '', ESCAPE '', HEADER false)"
 
@@ -72,7 +77,22 @@ def _stream_events(
     sql, parameters = checked.event_query(line_terminated=True)
     # The in-run duplicates are few: their rows are left out of each batch on the way to the file.
     duplicate_rows = con.execute(f"SELECT source_row FROM {checked.duplicates_table}").fetchnumpy()["source_row"]
-    reader = con.sql(f"SELECT source_row, event_json, warnings FROM ({sql})", params=parameters).to_arrow_reader(BATCH_ROWS)
+    (buffer_size,) = con.execute("SELECT current_setting('streaming_buffer_size')").fetchone()
+    con.execute(f"SET streaming_buffer_size = '{STREAM_BUFFER}'")
+    try:
+        reader = con.sql(f"SELECT source_row, event_json, warnings FROM ({sql})", params=parameters).to_arrow_reader(BATCH_ROWS)
+        return _write_batches(reader, duplicate_rows, checked, out, on_progress)
+    finally:
+        con.execute("SET streaming_buffer_size = $size", {"size": buffer_size})
+
+
+def _write_batches(
+    reader: pa.RecordBatchReader,
+    duplicate_rows: np.ndarray,
+    checked: CheckedRows,
+    out: BinaryIO,
+    on_progress: Callable[[float], None],
+) -> Counter[str]:
     warnings: Counter[str] = Counter()
     written, last_row = 0, 0
     for batch in reader:

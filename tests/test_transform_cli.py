@@ -5,6 +5,8 @@ line that names the problem, a non-zero exit code and no output written."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import json
 from datetime import date
 from pathlib import Path
@@ -272,3 +274,28 @@ def test_duplicates_are_left_out_of_the_events_file_in_every_batch(tmp_path, nam
     assert [(r["source_row"], r["reason"], r["detail"]) for r in rejects] == [
         (i + 1, "duplicate_in_run", f"same event_id and event_name as row {i % 40 + 1}") for i in range(40, 100)
     ]
+
+
+def test_transform_imports_no_http_stack(tmp_path):
+    # A transform's start-up is part of its throughput: only the command being run is imported.
+    source = write_input(tmp_path / "events.parquet")
+    script = (
+        "import sys\n"
+        "from pinterest_pipeline.cli import main\n"
+        f"code = main(['transform', {str(source)!r}, '--out', {str(tmp_path / 'e.ndjson')!r}, "
+        f"'--rejected', {str(tmp_path / 'r.ndjson')!r}, '--now', {NOW!r}])\n"
+        "print(sorted(name for name in ('httpx', 'aiohttp', 'pinterest_pipeline.delivery') if name in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert finished.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["fake_api"], ["bogus"]])
+def test_help_and_unknown_commands_list_every_command(argv, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    output = capsys.readouterr()
+    listed = output.out + output.err
+    for command in ("demo", "transform", "send", "status", "fake-api", "sample-warehouse"):
+        assert command in listed
