@@ -99,13 +99,14 @@ def test_per_event_failures(client, api, event_time_offset, message, partial_422
         ({"data": []}, "must contain at least 1 items"),
         ({"data": [event()], "extra": 1}, "must not contain {'extra'} properties"),
         ({"data": [event(category_name="shoes")]}, "data[0] must not contain {'category_name'} properties"),
+        ({"data": [event("a"), event("b"), event("c", category_name="shoes")]}, "data[2] must not contain"),
         ({"data": [event(), event(event_time="yesterday")]}, "data[1].event_time must be integer"),
         ({"data": [event(user_data={"ph": ["a" * 64]})]}, "data[0].user_data cannot be validated by any definition"),
         ({"data": [{k: v for k, v in event().items() if k != "event_id"}]}, "data[0] must contain"),
         ({"data": [event(str(i)) for i in range(1001)]}, "must contain less than or equal to 1000 items"),
         ({"data": [event(custom_data={"value": 27.5})]}, "data[0].custom_data.value must be"),
     ],
-    ids=["not-json", "empty", "top-level-key", "event-key", "event-time-type", "identifier-rule",
+    ids=["not-json", "empty", "top-level-key", "event-key", "later-event-key", "event-time-type", "identifier-rule",
          "missing-required", "over-1000", "value-not-string"],
 )
 def test_schema_violations_are_400_with_pinterest_shape(client, api, body, message):

@@ -22,7 +22,7 @@ import orjson
 from aiohttp import web
 
 from pinterest_pipeline.fake_api.faults import Fault, FaultDraw, Faults
-from pinterest_pipeline.fake_api.store import ReceivedEvent, ReceivedRequest, ReceivedStore
+from pinterest_pipeline.fake_api.store import ReceivedRequest, ReceivedStore
 from pinterest_pipeline.fake_api.validation import InvalidRequest, decode_request
 from pinterest_pipeline.taxonomy import PINTEREST_EVENT_NAMES
 
@@ -145,14 +145,21 @@ class EventsHandler:
         log("200", len(received), first_event_id)
         return _json(200, answer, request_id)
 
-    def _judge(self, events, ad_account_id: str, test: bool, request_id: str) -> tuple[list[dict], list[ReceivedEvent]]:
-        """Per-event results in request order, and the records of what was received."""
+    def _judge(self, events, ad_account_id: str, test: bool, request_id: str) -> tuple[list[dict], list[tuple]]:
+        """Per-event results in request order, and the records of what was received (as the store
+        keeps them: plain tuples of `ReceivedEvent`'s fields)."""
         settings, draw = self.state.settings, self.state.draw
         now = settings.clock()
         oldest = now - settings.max_event_age.total_seconds()
         latest = now + settings.max_future_skew.total_seconds()
         age_days = settings.max_event_age.total_seconds() / 86400
         may_fail = draw.faults.fail_rate > 0
+        if not may_fail and all(
+            oldest <= event.event_time <= latest and event.event_name in PINTEREST_EVENT_NAMES for event in events
+        ):
+            # The usual request, every event processed as it is: one result shared by all.
+            received = [(ad_account_id, event.event_id, event.event_name, test, request_id, "processed") for event in events]
+            return [_PROCESSED] * len(events), received
         results, received = [], []
         for event in events:
             if event.event_time < oldest:
@@ -166,7 +173,7 @@ class EventsHandler:
             else:
                 result = _PROCESSED
             results.append(result)
-            received.append(ReceivedEvent(ad_account_id, event.event_id, event.event_name, test, request_id, result["status"]))
+            received.append((ad_account_id, event.event_id, event.event_name, test, request_id, result["status"]))
         return results, received
 
 
