@@ -67,7 +67,8 @@ def _extract(
     with _user_errors_fail_without_retry(), pipeline_connection(pipeline_db) as con:
         for key in context.partition_keys:
             start, end = day_window(daily_partitions, key)
-            rows = warehouse.extract(con, name, start, end, _STAGED_EXTRACT)
+            # Staged in memory: the rows are compressed into the file once, by the day's replacement.
+            rows = warehouse.extract(con, name, start, end, _STAGED_EXTRACT, temporary=True)
             with transaction(con):
                 replace_day(con, name, _STAGED_EXTRACT, partition_day(key))
             context.add_asset_metadata(extract_metadata(rows, start, end), partition_key=key)

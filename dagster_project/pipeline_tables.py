@@ -19,6 +19,7 @@ from datetime import date, datetime
 import duckdb
 
 from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.storage import column_definition
 
 # Named like the extract assets and their SQL files (sql/extract_orders.sql...).
 EXTRACT_TABLES = ("extract_orders", "extract_events")
@@ -131,8 +132,9 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
 def _ensure_table_like(con: duckdb.DuckDBPyConnection, table: str, staged: str) -> None:
     staged_columns = _columns(con, staged)
     if not table_exists(con, table):
-        select = "*" if "partition_day" in staged_columns else "NULL::DATE AS partition_day, *"
-        con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM {staged} LIMIT 0")
+        columns = staged_columns if "partition_day" in staged_columns else {"partition_day": "DATE", **staged_columns}
+        definitions = ", ".join(column_definition(name, kind) for name, kind in columns.items())
+        con.execute(f"CREATE TABLE {table} ({definitions})")
         return
     existing = _columns(con, table)
     for name, kind in staged_columns.items():

@@ -118,11 +118,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = Field(description="Path of the warehouse DuckDB file.")
 
-    def extract(self, con: duckdb.DuckDBPyConnection, name: str, start: datetime, end: datetime, table: str) -> int:
-        """Run `sql/<name>.sql` for `[start, end)` into `table` of `con`; returns its row count."""
+    def extract(
+        self, con: duckdb.DuckDBPyConnection, name: str, start: datetime, end: datetime, table: str, *, temporary: bool = False
+    ) -> int:
+        """Run `sql/<name>.sql` for `[start, end)` into `table` of `con` (a TEMP table with
+        `temporary`); returns its row count."""
         if not Path(self.path).is_file():
             raise ConfigError(f"warehouse file {self.path} does not exist (set PINTEREST_WAREHOUSE_PATH)")
-        return extract_window(con, self.path, name, start, end, table)
+        return extract_window(con, self.path, name, start, end, table, temporary=temporary)
 
 
 class PipelineConfigResource(dg.ConfigurableResource):

@@ -62,8 +62,13 @@ def extract_window(
     start: datetime,
     end: datetime,
     table: str,
+    *,
+    temporary: bool = False,
 ) -> int:
     """(Re)create `table` in `con` with the rows of `sql/<name>.sql` for [start, end); return its row count.
+
+    With `temporary` the table is a TEMP one, for a caller that copies the rows into a table of its
+    own: writing them into the database file twice would compress them twice.
 
     `start` and `end` must be timezone-aware. Running it again for the same window replaces the
     table with the same rows, so a re-materialized partition never doubles.
@@ -75,7 +80,7 @@ def extract_window(
     attach_warehouse(con, warehouse_path)
     query = read_sql(f"{name}.sql").strip().rstrip(";")
     con.execute(
-        f"CREATE OR REPLACE TABLE {_quote_identifier(table)} AS\n{query}",
+        f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {_quote_identifier(table)} AS\n{query}",
         {"window_start": start.astimezone(timezone.utc), "window_end": end.astimezone(timezone.utc)},
     )
     return con.execute(f"SELECT count(*) FROM {_quote_identifier(table)}").fetchone()[0]

@@ -255,9 +255,14 @@ def test_ndjson_loader_keeps_lines_verbatim_and_days_in_partition_timezone(tmp_p
     ]
     path = tmp_path / "events.ndjson"
     path.write_text("\n".join(lines) + "\n")
-    con = duckdb.connect()
+    con = duckdb.connect(str(tmp_path / "pipeline.duckdb"))
     loaded = load_ndjson_events(con, path, "send_events", build_config(partition_timezone="America/Los_Angeles"))
+    con.execute("CHECKPOINT")  # read back from the compressed blocks on disk
     rows = con.execute("SELECT source_row, event_id, partition_day, event_json FROM send_events ORDER BY source_row").fetchall()
+    storage = con.execute(
+        "SELECT DISTINCT compression FROM pragma_storage_info('send_events') WHERE column_name = 'event_json'"
+    ).fetchall()
+    assert ("ZSTD",) in storage
     day = lambda epoch: (datetime.fromtimestamp(epoch, timezone.utc) - timedelta(hours=8)).date()  # PST, no DST in Nov
     assert (loaded.events, loaded.duplicates) == (2, 1)
     assert rows == [(1, "a", day(1700000000), lines[0]), (2, "b", day(1700020000), lines[1])]

@@ -14,6 +14,17 @@ import duckdb
 from pinterest_pipeline.config import PipelineConfig
 from pinterest_pipeline.delivery.ledger import quote_identifier, run_sql
 from pinterest_pipeline.errors import InputError
+from pinterest_pipeline.storage import column_definition
+
+_EVENTS_COLUMNS = {
+    "source_row": "BIGINT",
+    "event_id": "VARCHAR",
+    "event_name": "VARCHAR",
+    "event_time": "BIGINT",
+    "partition_day": "DATE",
+    "action_source": "VARCHAR",
+    "event_json": "VARCHAR",
+}
 
 
 @dataclass(frozen=True)
@@ -67,10 +78,12 @@ def load_ndjson_events(con: duckdb.DuckDBPyConnection, path: str | Path, table: 
         ).fetchone()
         if bad:
             raise InputError(f"{path}: line {bad[0]} {bad[1]}")
+        columns = ", ".join(column_definition(name, kind) for name, kind in _EVENTS_COLUMNS.items())
+        con.execute(f"CREATE OR REPLACE TABLE {target} ({columns})")
         run_sql(
             con,
             f"""
-            CREATE OR REPLACE TABLE {target} AS
+            INSERT INTO {target}
             SELECT line_number AS source_row,
                    json_extract_string(line, '$.event_id') AS event_id,
                    json_extract_string(line, '$.event_name') AS event_name,
