@@ -550,11 +550,13 @@ class _Builder:
             return f"pp_nonempty(list_sort(list_distinct(list_filter({codes}, lambda w: w IS NOT NULL))))"
         # Every check gives a different code, so listed in the order of their codes they need no
         # sorting or de-duplication: joining the non-NULL ones and splitting the text again
-        # builds the list without a lambda per row.
+        # builds the list without filtering the codes one by one. A row without warnings joins
+        # to '', which splits to ['']; a one-element lambda makes that NULL and reads the text
+        # once (a CASE on it would build the text twice for every row with a warning).
         checks.sort(key=lambda check: check[0])
         assert all(a[-1] < b[0] for (a, _), (b, _) in zip(checks, checks[1:])), "warning codes overlap"
         joined = f"concat_ws(',', {', '.join(sql for _, sql in checks)})"
-        return f"CASE WHEN {joined} <> '' THEN string_split({joined}, ',') END"
+        return f"list_filter([string_split({joined}, ',')], lambda pp_w: pp_w <> [''])[1]"
 
     # -- stage 4 ---------------------------------------------------------------------------
 

@@ -1,11 +1,11 @@
 """Reading a request body the way the real endpoint does: against Pinterest's official JSON schema.
 
 A well-formed body is read in one msgspec pass that keeps only the fields the fake needs from each
-event, so the fake keeps up with a fast sender; the events sampled for full validation are then
-taken from it as `Raw` slices, without building Python objects for the others. Each event is then checked against the schema's
-event definition compiled with fastjsonschema; `validate_sample` below 1 checks only a random share
-of events in full (for throughput benchmarks), while every event's envelope and the fields the fake
-itself reads are always checked.
+event, so the fake keeps up with a fast sender; a body that fails it is read again step by step to
+name its first problem. Events are checked against the schema's event definition compiled with
+fastjsonschema, taken as `Raw` slices of the body; `validate_sample` below 1 checks only a random
+share of events in full (for throughput benchmarks), while every event's envelope and the fields
+the fake itself reads are always checked.
 """
 
 from __future__ import annotations
@@ -87,22 +87,24 @@ def decode_request(body: bytes, validates_event: Callable[[], bool]) -> DecodedR
         # Not a `{"data": [...]}` whose events all carry their keys: the step-by-step reading
         # finds the first problem and words it as Pinterest does.
         return _decode_step_by_step(body, validates_event)
-    try:
-        envelope_validator({"data": [None] * len(events)})
-    except fastjsonschema.JsonSchemaValueException as error:
-        raise InvalidRequest(_schema_message(error, "body")) from None
+    _check(envelope_validator, {"data": [None] * len(events)}, "body")
     sampled = [index for index in range(len(events)) if validates_event()]
     if sampled:
         raw_events = _RAW_BODY.decode(body).data
         for index in sampled:
-            try:
-                event_validator(orjson.loads(memoryview(raw_events[index])))
-            except fastjsonschema.JsonSchemaValueException as error:
-                raise InvalidRequest(_schema_message(error, f"data[{index}]")) from None
+            _check(event_validator, orjson.loads(memoryview(raw_events[index])), f"data[{index}]")
     return DecodedRequest(events)
 
 
+def _check(validator: Callable[[Any], Any], value: Any, path: str) -> None:
+    try:
+        validator(value)
+    except fastjsonschema.JsonSchemaValueException as error:
+        raise InvalidRequest(_schema_message(error, path)) from None
+
+
 def _decode_step_by_step(body: bytes, validates_event: Callable[[], bool]) -> DecodedRequest:
+    """`decode_request` one piece at a time, in the order the problems are reported."""
     envelope_validator, event_validator = _compiled_validators()
     try:
         envelope = _ENVELOPE.decode(body)
@@ -115,17 +117,11 @@ def _decode_step_by_step(body: bytes, validates_event: Callable[[], bool]) -> De
     shell = {key: orjson.loads(memoryview(value)) for key, value in envelope.items() if key != "data" or raw_events is None}
     if raw_events is not None:
         shell["data"] = [None] * len(raw_events)
-    try:
-        envelope_validator(shell)
-    except fastjsonschema.JsonSchemaValueException as error:
-        raise InvalidRequest(_schema_message(error, "body")) from None
+    _check(envelope_validator, shell, "body")
     events = []
     for index, raw in enumerate(raw_events):
         if validates_event():
-            try:
-                event_validator(orjson.loads(memoryview(raw)))
-            except fastjsonschema.JsonSchemaValueException as error:
-                raise InvalidRequest(_schema_message(error, f"data[{index}]")) from None
+            _check(event_validator, orjson.loads(memoryview(raw)), f"data[{index}]")
         try:
             events.append(_EVENT_KEYS.decode(raw))
         except msgspec.ValidationError as error:
