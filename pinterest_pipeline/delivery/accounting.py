@@ -13,23 +13,34 @@ from pinterest_pipeline.delivery.ledger import LEDGER_TABLE, LedgerScope, Status
 _STATUS_COUNTS = ",\n".join(f"count(*) FILTER (WHERE l.status = '{status}') AS {status}" for status in Status)
 
 
-@dataclass(frozen=True)
-class LedgerDaySummary:
+@dataclass(frozen=True, kw_only=True)
+class StatusCounts:
+    """Ledger rows by status, one count per `Status`."""
+
+    delivered: int = 0
+    failed: int = 0
+    failed_retryable: int = 0
+    rejected: int = 0
+    pending: int = 0
+    in_flight: int = 0
+
+    @property
+    def settled(self) -> int:
+        """Rows no later run sends again (unless asked to re-send failed ones)."""
+        return self.delivered + self.failed + self.rejected
+
+    @property
+    def total(self) -> int:
+        return self.settled + self.failed_retryable + self.pending + self.in_flight
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerDaySummary(StatusCounts):
     """Ledger rows of one partition day, ad account and mode, by status."""
 
     partition_day: date | None
     ad_account_id: str
     test: bool
-    delivered: int
-    failed: int
-    failed_retryable: int
-    rejected: int
-    pending: int
-    in_flight: int
-
-    @property
-    def total(self) -> int:
-        return self.delivered + self.failed + self.failed_retryable + self.rejected + self.pending + self.in_flight
 
 
 def _ledger_exists(con: duckdb.DuckDBPyConnection) -> bool:
@@ -76,26 +87,16 @@ def ledger_summary(
     return [LedgerDaySummary(**{str(name): value for name, value in zip(columns, row)}) for row in rows]
 
 
-@dataclass(frozen=True)
-class DeliveryAccounting:
+@dataclass(frozen=True, kw_only=True)
+class DeliveryAccounting(StatusCounts):
     """Where every event of an events table (for some days) stands with one ad account.
 
     `events` is the number of events in the table; every one of them is in exactly one of the
-    other counts, `not_staged` being those no send has looked at yet.
+    status counts or in `not_staged`, the events no send has looked at yet.
     """
 
     events: int
-    delivered: int
-    failed: int
-    failed_retryable: int
-    rejected: int
-    pending: int
-    in_flight: int
     not_staged: int
-
-    @property
-    def settled(self) -> int:
-        return self.delivered + self.failed + self.rejected
 
     @property
     def unsettled(self) -> int:
@@ -120,7 +121,7 @@ def delivery_accounting(
     if not _ledger_exists(con):
         # Nothing was ever sent from this database: every event is still to stage.
         (total,) = run_sql(con, f"SELECT count(*) FROM {events} e WHERE {scope.day_filter('e')}", scope.params()).fetchone()
-        return DeliveryAccounting(total, 0, 0, 0, 0, 0, 0, not_staged=total)
+        return DeliveryAccounting(events=total, not_staged=total)
     row = run_sql(
         con,
         f"""
