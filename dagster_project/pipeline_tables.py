@@ -19,7 +19,7 @@ from datetime import date, datetime
 import duckdb
 
 from pinterest_pipeline.errors import PipelineError
-from pinterest_pipeline.storage import column_definition
+from pinterest_pipeline.storage import column_definitions
 
 # Named like the extract assets and their SQL files (sql/extract_orders.sql...).
 EXTRACT_TABLES = ("extract_orders", "extract_events")
@@ -133,8 +133,7 @@ def _ensure_table_like(con: duckdb.DuckDBPyConnection, table: str, staged: str) 
     staged_columns = _columns(con, staged)
     if not table_exists(con, table):
         columns = staged_columns if "partition_day" in staged_columns else {"partition_day": "DATE", **staged_columns}
-        definitions = ", ".join(column_definition(name, kind) for name, kind in columns.items())
-        con.execute(f"CREATE TABLE {table} ({definitions})")
+        con.execute(f"CREATE TABLE {table} ({column_definitions(con, columns)})")
         return
     existing = _columns(con, table)
     for name, kind in staged_columns.items():

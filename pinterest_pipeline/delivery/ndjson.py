@@ -14,7 +14,7 @@ import duckdb
 from pinterest_pipeline.config import PipelineConfig
 from pinterest_pipeline.delivery.ledger import quote_identifier, run_sql
 from pinterest_pipeline.errors import InputError
-from pinterest_pipeline.storage import column_definition
+from pinterest_pipeline.storage import column_definitions
 
 _EVENTS_COLUMNS = {
     "source_row": "BIGINT",
@@ -78,8 +78,7 @@ def load_ndjson_events(con: duckdb.DuckDBPyConnection, path: str | Path, table: 
         ).fetchone()
         if bad:
             raise InputError(f"{path}: line {bad[0]} {bad[1]}")
-        columns = ", ".join(column_definition(name, kind) for name, kind in _EVENTS_COLUMNS.items())
-        con.execute(f"CREATE OR REPLACE TABLE {target} ({columns})")
+        con.execute(f"CREATE OR REPLACE TABLE {target} ({column_definitions(con, _EVENTS_COLUMNS)})")
         run_sql(
             con,
             f"""
