@@ -14,6 +14,7 @@ import duckdb
 
 from pinterest_pipeline.errors import InputError
 from pinterest_pipeline.resources import read_sql
+from pinterest_pipeline.sources import quote_identifier
 
 WAREHOUSE_ALIAS = "warehouse"
 
@@ -80,11 +81,7 @@ def extract_window(
     attach_warehouse(con, warehouse_path)
     query = read_sql(f"{name}.sql").strip().rstrip(";")
     con.execute(
-        f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {_quote_identifier(table)} AS\n{query}",
+        f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {quote_identifier(table)} AS\n{query}",
         {"window_start": start.astimezone(timezone.utc), "window_end": end.astimezone(timezone.utc)},
     )
-    return con.execute(f"SELECT count(*) FROM {_quote_identifier(table)}").fetchone()[0]
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return con.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()[0]

@@ -13,8 +13,9 @@ from pinterest_pipeline.contract import inspect_source
 from pinterest_pipeline.errors import InputError, first_line
 
 SOURCE_VIEW = "pinterest_source"
-# The 0-based row number a Parquet source carries, so the transform can place its rows without
-# copying them (`transform._placed_source`).
+# A row's 0-based place, carried by a source that knows it (a Parquet file's row numbers, the
+# Dagster day's extracts), so the transform can place its rows without copying them
+# (`transform._placed_source`).
 POSITION_COLUMN = "pp_source_position"
 
 _PARQUET = (".parquet", ".pq")

@@ -11,9 +11,9 @@ A transform is two queries over the source (`event_sql`), and Python never touch
    leaves the duplicates out on the way, since storing a gigabyte of JSON only to read it back costs
    more than building it.
 
-Both queries read the source as it is, in parallel and in order: a table by `rowid`, a Parquet file
-by its row numbers. Only a source without row numbers (a view, CSV or NDJSON) is first copied into
-a temporary table. Every input row ends in exactly one of the events or the rejects.
+Both queries read the source as it is, in parallel and in order: a table by `rowid`, a source with
+a `POSITION_COLUMN` (a Parquet file's row numbers, the Dagster day view) by that column. Only a
+source without either (another view, CSV or NDJSON) is first copied into a temporary table. Every input row ends in exactly one of the events or the rejects.
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ def _placed_source(con: duckdb.DuckDBPyConnection, source: str) -> tuple[str, st
     """`source`, or a temporary copy of it, and the SQL of a row's 0-based place in it.
 
     The queries number rows by a place the source itself holds, which a parallel scan keeps and
-    reads the same way every time: the position column a Parquet source carries, or the `rowid`
+    reads the same way every time: the `POSITION_COLUMN` a source carries, or the `rowid`
     of a table (the insertion order; a table created in an open transaction numbers its rows from
     a large offset, hence the difference). A view has neither, and numbering it with
     `row_number() OVER ()` would run on one thread, so it is copied into a table once.

@@ -8,7 +8,8 @@ from datetime import date
 
 import duckdb
 
-from pinterest_pipeline.delivery.ledger import LEDGER_TABLE, LedgerScope, Status, quote_identifier, run_sql
+from pinterest_pipeline.delivery.ledger import LEDGER_TABLE, LedgerScope, Status, run_sql
+from pinterest_pipeline.sources import qualified_name
 
 _STATUS_COUNTS = ",\n".join(f"count(*) FILTER (WHERE l.status = '{status}') AS {status}" for status in Status)
 
@@ -117,7 +118,7 @@ def delivery_accounting(
 ) -> DeliveryAccounting:
     """Account for every event of `events_table` (in `partition_days`, or all) against the ledger."""
     scope = LedgerScope(ad_account_id, test, tuple(partition_days) if partition_days is not None else None)
-    events = quote_identifier(events_table)
+    events = qualified_name(events_table)
     if not _ledger_exists(con):
         # Nothing was ever sent from this database: every event is still to stage.
         (total,) = run_sql(con, f"SELECT count(*) FROM {events} e WHERE {scope.day_filter('e')}", scope.params()).fetchone()

@@ -1,9 +1,9 @@
 """Request bodies, streamed from DuckDB in source order (DESIGN §2 "streaming, bounded memory").
 
 Each event's JSON is the exact text the transform built; a body is those texts joined by commas
-inside `{"data":[...]}`, so no event is parsed, serialized or even copied one by one on the way out. Events are read as
-Arrow record batches from a cursor of their own, so at most one batch and one chunk per request in
-flight are held in memory, however many events the partition has.
+inside `{"data":[...]}`, so no event is parsed, serialized or even copied one by one on the way
+out. Events are read as Arrow record batches from a cursor of their own, so at most one batch and
+one chunk per request in flight are held in memory, however many events the partition has.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 
 from pinterest_pipeline.arrow_bytes import concatenated_bytes
-
 from pinterest_pipeline.delivery.ledger import LedgerScope, run_sql_relation, send_plan_sql, sendable_statuses
 
 _BODY_START = b'{"data":['

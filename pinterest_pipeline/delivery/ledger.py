@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 
 from pinterest_pipeline.errors import InputError
+from pinterest_pipeline.sources import qualified_name
 from pinterest_pipeline.sql_parameters import used_parameters
 
 LEDGER_TABLE = "delivery_ledger"
@@ -70,11 +71,6 @@ def run_sql_relation(con: duckdb.DuckDBPyConnection, sql: str, params: dict | No
     return con.sql(sql, params=used_parameters(sql, params))
 
 
-def quote_identifier(name: str) -> str:
-    """A table name, possibly `schema.table`, quoted for SQL; names are never values."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
-
-
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_CREATE)
 
@@ -114,7 +110,7 @@ def stage(
 ) -> Staging:
     """Insert a `pending` row for every event of the scope the ledger does not know yet."""
     ensure_ledger(con)
-    events = quote_identifier(events_table)
+    events = qualified_name(events_table)
     params = scope.params()
     duplicates = run_sql(
         con,
@@ -169,7 +165,7 @@ def send_plan_sql(events_table: str, scope: LedgerScope) -> str:
     """
     return f"""
         SELECT l.seq, encode(e.event_json || ',') AS event_json
-        FROM {quote_identifier(events_table)} e JOIN {LEDGER_TABLE} l
+        FROM {qualified_name(events_table)} e JOIN {LEDGER_TABLE} l
           ON l.event_id = e.event_id AND l.event_name = e.event_name
         WHERE l.ad_account_id = $account AND l.test = $test
           AND list_contains($sendable, l.status) AND {scope.day_filter('e')}
@@ -263,7 +259,7 @@ def count_unsettled(con: duckdb.DuckDBPyConnection, events_table: str, scope: Le
     return run_sql(
         con,
         f"""
-        SELECT count(*) FROM {quote_identifier(events_table)} e
+        SELECT count(*) FROM {qualified_name(events_table)} e
         LEFT JOIN {LEDGER_TABLE} l
           ON l.event_id = e.event_id AND l.event_name = e.event_name
          AND l.ad_account_id = $account AND l.test = $test

@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 
 from pinterest_pipeline.config import PipelineConfig
-from pinterest_pipeline.delivery.ledger import quote_identifier, run_sql
+from pinterest_pipeline.delivery.ledger import run_sql
 from pinterest_pipeline.errors import InputError
+from pinterest_pipeline.sources import qualified_name
 from pinterest_pipeline.storage import column_definitions
 
 _EVENTS_COLUMNS = {
@@ -42,8 +43,8 @@ def load_ndjson_events(con: duckdb.DuckDBPyConnection, path: str | Path, table: 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    target = quote_identifier(table)
-    staging = quote_identifier(f"{table}__loading")
+    target = qualified_name(table)
+    staging = qualified_name(f"{table}__loading")
     # A JSON text never holds a raw control character, so \x01 as "delimiter" keeps each line whole.
     try:
         run_sql(
