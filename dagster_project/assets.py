@@ -20,7 +20,7 @@ from dagster_project import check_gate
 from dagster_project.checks import BLOCKING_CHECK_KEYS
 from dagster_project.metadata import conversion_metadata, delivery_metadata, extract_metadata
 from dagster_project.partitions import daily_partitions, day_window, partition_day
-from dagster_project.pipeline_tables import (
+from pinterest_pipeline.pipeline_tables import (
     EVENTS_TABLE,
     REJECTS_TABLE,
     record_transform,

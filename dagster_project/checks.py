@@ -17,9 +17,9 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from dagster_project import check_queries as q
+from pinterest_pipeline import check_queries as q
 from dagster_project.partitions import partition_day
-from dagster_project.pipeline_tables import EVENTS_TABLE, extracted_rows, rejects_by_reason, table_exists
+from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, extracted_rows, rejects_by_reason, table_exists
 from dagster_project.resources import PIPELINE_DB_POOL, PinterestResource, pipeline_connection
 from pinterest_pipeline.delivery.accounting import delivery_accounting
 

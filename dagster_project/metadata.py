@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from dagster_project.event_fields import HASHED_USER_FIELDS, user_data_path
+from pinterest_pipeline.event_fields import HASHED_USER_FIELDS, user_data_path
 from pinterest_pipeline.delivery import DeliveryReport
 from pinterest_pipeline.transform import TransformResult
 

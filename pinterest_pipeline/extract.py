@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from pinterest_pipeline.errors import InputError
-from pinterest_pipeline.resources import read_sql
+from pinterest_pipeline.package_files import read_sql
 from pinterest_pipeline.sources import quote_identifier
 
 WAREHOUSE_ALIAS = "warehouse"

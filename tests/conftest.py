@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,23 @@ def validate_events(request_validator):
             assert not errors, "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
 
     return check
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL 15 cluster for the whole run (see tests/servers/postgres.py)."""
+    from tests.servers.postgres import postgres_available, start_postgres
+
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    server = start_postgres()
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's cluster, one per test."""
+    return postgres_server.create_database()

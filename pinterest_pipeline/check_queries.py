@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.event_fields import ACTION_SOURCES, HASHED_USER_FIELDS
-from dagster_project.pipeline_tables import EVENTS_TABLE, EXTRACT_TABLES, TRANSFORMS_TABLE, table_exists
+from pinterest_pipeline.event_fields import ACTION_SOURCES, HASHED_USER_FIELDS
+from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, EXTRACT_TABLES, TRANSFORMS_TABLE, table_exists
 from pinterest_pipeline.sql_parameters import used_parameters
 from pinterest_pipeline.taxonomy import PINTEREST_EVENT_NAMES
 
