@@ -166,10 +166,9 @@ def stage_send(bench: Benchmark) -> dict[str, Any]:
 
 def stage_end_to_end(bench: Benchmark) -> dict[str, Any]:
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
-    from dagster_project.definitions import ASSET_CHECKS, ASSETS
-    from dagster_project.resources import ClockResource, PinterestResource, PipelineConfigResource, WarehouseResource
+    from pinterest_pipeline.dagster import build_pinterest_defs
+    from pinterest_pipeline.package_files import sql_path
 
     day = bench.day(bench.args.rows)
     home = bench.workdir / "dagster_home"
@@ -179,21 +178,25 @@ def stage_end_to_end(bench: Benchmark) -> dict[str, Any]:
             dg.instance_for_test(temp_dir=str(home)) as instance:
         from pinterest_pipeline.fake_api import DEFAULT_ACCESS_TOKEN, DEFAULT_AD_ACCOUNT_ID
 
-        resources = {
-            "pinterest": PinterestResource(
-                ad_account_id=DEFAULT_AD_ACCOUNT_ID, access_token=DEFAULT_ACCESS_TOKEN, api_url=fake.url
-            ),
-            "warehouse": WarehouseResource(path=str(day.warehouse)),
-            "pipeline_db": DuckDBResource(database=str(state)),
-            "pipeline_config": PipelineConfigResource(),
-            "clock": ClockResource(fixed_now=bench.now.isoformat()),
-        }
+        os.environ["PINTEREST_BENCHMARK_TOKEN"] = DEFAULT_ACCESS_TOKEN
+        defs = build_pinterest_defs(
+            extracts={name: sql_path(f"{name}.sql") for name in ("extract_orders", "extract_events")},
+            warehouse={"path": str(day.warehouse)},
+            state=str(state),
+            pinterest={
+                "ad_account_id": DEFAULT_AD_ACCOUNT_ID,
+                "access_token_env": "PINTEREST_BENCHMARK_TOKEN",
+                "api_url": fake.url,
+            },
+            partitions={"start_date": "2020-01-01"},
+            fixed_now=bench.now.isoformat(),
+        )
         started = time.perf_counter()
         result = dg.materialize(
-            [*ASSETS, *ASSET_CHECKS],
+            [*defs.assets, *defs.asset_checks],
             partition_key=day.day.isoformat(),
             instance=instance,
-            resources=resources,
+            resources=defs.resources,
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
         )
         seconds = time.perf_counter() - started

@@ -2,7 +2,7 @@
 
 The engine: configuration, event taxonomy, normalization and hashing in DuckDB SQL, payload
 building, delivery with a ledger, a local fake of the API and the CLI. It never imports Dagster;
-`dagster_project` is the thin orchestration layer on top.
+`pinterest_pipeline.dagster` is the Dagster integration on top, the only part that imports Dagster.
 """
 
 from pinterest_pipeline.config import ConfigError, PipelineConfig, build_config, load_config

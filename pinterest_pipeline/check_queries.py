@@ -12,6 +12,7 @@ an email address.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -166,14 +167,16 @@ class Offenders:
         }
 
 
-def stage_checked_events(con: duckdb.DuckDBPyConnection, days: list[date] | None) -> int:
+def stage_checked_events(
+    con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str] = EXTRACT_TABLES
+) -> int:
     """Parse the events of `days` (None: every day) into `checked_events`, and the source rows
     flagged LDP into `ldp_source_rows`; returns the number of events."""
     if not table_exists(con, EVENTS_TABLE):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED_EVENTS} AS SELECT NULL AS partition_day WHERE FALSE")
         return 0
     con.execute(_STAGE, {"shape": _EVENT_SHAPE, "days": days})
-    _stage_ldp_source_rows(con, days)
+    _stage_ldp_source_rows(con, days, extract_tables)
     return con.execute(f"SELECT count(*) FROM {CHECKED_EVENTS}").fetchone()[0]
 
 
@@ -198,11 +201,13 @@ def find_offenders(con: duckdb.DuckDBPyConnection, query: str, checked: int) -> 
     return Offenders(checked, offending, dict(by_problem), dict(by_day), list(sample or []))
 
 
-def _stage_ldp_source_rows(con: duckdb.DuckDBPyConnection, days: list[date] | None) -> None:
+def _stage_ldp_source_rows(
+    con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str]
+) -> None:
     """`ldp_source_rows`: source rows of `days` flagged LDP, from the extracts that have an opt_out_type column."""
     parts = [
         _LDP_SOURCE_ROWS.format(table=table)
-        for table in EXTRACT_TABLES
+        for table in extract_tables
         if table_exists(con, table) and _has_column(con, table, "opt_out_type")
     ]
     if parts:

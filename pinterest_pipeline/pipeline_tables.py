@@ -12,7 +12,7 @@ Tables (the delivery ledger `delivery_ledger` lives in the same file and belongs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -81,10 +81,12 @@ def record_transform(
     )
 
 
-def stage_day_source(con: duckdb.DuckDBPyConnection, day: date, view: str) -> None:
+def stage_day_source(
+    con: duckdb.DuckDBPyConnection, day: date, view: str, extract_tables: Sequence[str] = EXTRACT_TABLES
+) -> None:
     """Create temp view `view` over both extracts' rows of `day` (contract columns only), each row
-    with its 0-based place in the day as `POSITION_COLUMN`: the orders in their extract order, then
-    the events.
+    with its 0-based place in the day as `POSITION_COLUMN`: each extract's rows in their extract
+    order, the extracts in the order of `extract_tables`.
 
     The two extracts may have different columns: `UNION ALL BY NAME` fills the missing ones with NULL.
     An extract that has never run contributes nothing.
@@ -98,7 +100,7 @@ def stage_day_source(con: duckdb.DuckDBPyConnection, day: date, view: str) -> No
     """
     literal = f"DATE '{day.isoformat()}'"  # a `date`, never user text: a view cannot hold bound parameters
     parts, offset = [], "0"
-    for table in EXTRACT_TABLES:
+    for table in extract_tables:
         if not table_exists(con, table):
             continue
         of_day = f"FROM {table} WHERE partition_day = {literal}"
@@ -107,15 +109,17 @@ def stage_day_source(con: duckdb.DuckDBPyConnection, day: date, view: str) -> No
         # The next extract's places start after this one's last (also if its rowids had a gap).
         offset = f"{offset} + coalesce((SELECT max(rowid) - min(rowid) + 1 {of_day}), 0)"
     if not parts:
-        raise PipelineError("no extract has been materialized yet: materialize extract_orders and extract_events first")
+        raise PipelineError(f"no extract has been materialized yet: materialize {', '.join(extract_tables)} first")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS " + " UNION ALL BY NAME ".join(parts))
 
 
-def extracted_rows(con: duckdb.DuckDBPyConnection, days: list[date] | None) -> int:
-    """Rows both extracts read on `days` (None: every day)."""
+def extracted_rows(
+    con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str] = EXTRACT_TABLES
+) -> int:
+    """Rows the extracts read on `days` (None: every day)."""
     return sum(
         con.execute(f"SELECT count(*) FROM {table} WHERE {_DAY_FILTER}", {"days": days}).fetchone()[0]
-        for table in EXTRACT_TABLES
+        for table in extract_tables
         if table_exists(con, table)
     )
 

@@ -1,10 +1,13 @@
-"""Helpers for the Dagster tests: a small sample warehouse, the fake API, resources pointing at both,
-and `materialize()` wrapped to run real Dagster runs against one persistent test instance."""
+"""Helpers for the Dagster tests: a small sample warehouse, the fake API, one pipeline instance built
+with the factory over both, and `materialize()` wrapped to run real Dagster runs against one
+persistent test instance."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,11 +15,10 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
-from dagster_project.definitions import ASSET_CHECKS, ASSETS
-from dagster_project.resources import ClockResource, PinterestResource, PipelineConfigResource, WarehouseResource
+from pinterest_pipeline.dagster import build_pinterest_defs
 from pinterest_pipeline.fake_api import FakePinterestApi
+from pinterest_pipeline.package_files import sql_path
 from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
 
 ROWS_PER_DAY = 60
@@ -34,6 +36,11 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
+# The variable the tests' pipelines read their token from (bound as dg.EnvVar, set only during a run).
+TOKEN_ENV = "PINTEREST_TEST_ACCESS_TOKEN"
+EXTRACTS = {"extract_orders": sql_path("extract_orders.sql"), "extract_events": sql_path("extract_events.sql")}
+
+
 @dataclass
 class Pipeline:
     """One pipeline database, one Dagster instance and one fake API, for one test."""
@@ -44,19 +51,37 @@ class Pipeline:
     warehouse: Path
     now: datetime = NOW
     access_token: str | None = None  # None: the fake's own
+    settings: dict[str, Any] = field(default_factory=dict)
 
-    def resources(self) -> dict[str, Any]:
-        return {
-            "pinterest": PinterestResource(
-                ad_account_id=self.fake_api.ad_account_id,
-                access_token=self.access_token or self.fake_api.access_token,
-                api_url=self.fake_api.url,
-            ),
-            "warehouse": WarehouseResource(path=str(self.warehouse)),
-            "pipeline_db": DuckDBResource(database=str(self.state)),
-            "pipeline_config": PipelineConfigResource(),
-            "clock": ClockResource(fixed_now=self.now.isoformat()),
+    def definitions(self, **overrides: Any) -> dg.Definitions:
+        """The pipeline's definitions from the factory, as a user's code location builds them."""
+        arguments = {
+            "extracts": EXTRACTS,
+            "warehouse": {"path": str(self.warehouse)},
+            "state": str(self.state),
+            "pinterest": {
+                "ad_account_id": self.fake_api.ad_account_id,
+                "access_token_env": TOKEN_ENV,
+                "api_url": self.fake_api.url,
+            },
+            "partitions": {"start_date": "2025-01-01", "timezone": "UTC"},
+            "settings": self.settings,
+            "schedule": {"hour_of_day": 2, "minute_of_hour": 0},
+            "fixed_now": self.now.isoformat(),
         }
+        return build_pinterest_defs(**{**arguments, **overrides})
+
+    @contextmanager
+    def token_in_environment(self) -> Iterator[None]:
+        previous = os.environ.get(TOKEN_ENV)
+        os.environ[TOKEN_ENV] = self.access_token or self.fake_api.access_token
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(TOKEN_ENV, None)
+            else:
+                os.environ[TOKEN_ENV] = previous
 
     def materialize(
         self,
@@ -68,16 +93,18 @@ class Pipeline:
     ) -> dg.ExecuteInProcessResult:
         """One real run over `selection` (default: every asset and check) for one day or a range."""
         tags = {RANGE_START_TAG: partition_range[0], RANGE_END_TAG: partition_range[1]} if partition_range else None
-        return dg.materialize(
-            [*ASSETS, *ASSET_CHECKS],
-            selection=selection,
-            partition_key=partition_key,
-            tags=tags,
-            instance=self.instance,
-            resources=self.resources(),
-            run_config=QUIET,
-            raise_on_error=raise_on_error,
-        )
+        definitions = self.definitions()
+        with self.token_in_environment():
+            return dg.materialize(
+                [*definitions.assets, *definitions.asset_checks],
+                selection=selection,
+                partition_key=partition_key,
+                tags=tags,
+                instance=self.instance,
+                resources=definitions.resources,
+                run_config=QUIET,
+                raise_on_error=raise_on_error,
+            )
 
     def sql(self, query: str, params: dict | None = None) -> list[tuple]:
         with duckdb.connect(str(self.state)) as con:

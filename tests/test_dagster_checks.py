@@ -16,7 +16,7 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
-from dagster_project.checks import BLOCKING_CHECK_KEYS
+from pinterest_pipeline.dagster.checks import blocking_check_keys
 from pinterest_pipeline.fake_api import FakePinterestApi
 from tests.dagster_support import (  # noqa: F401  (fixtures)
     NOW,
@@ -31,6 +31,7 @@ from tests.dagster_support import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.slow
 
 KEY = WAREHOUSE_KEYS[-1]
+BLOCKING_CHECK_KEYS = blocking_check_keys(dg.AssetKey("pinterest_conversions"))
 CONVERSION_CHECKS = dg.AssetSelection.checks(*BLOCKING_CHECK_KEYS)
 UP_TO_CONVERSIONS = dg.AssetSelection.assets(
     "extract_orders", "extract_events", "pinterest_conversions"

@@ -1,5 +1,6 @@
-"""The Dagster definitions load, as `dagster dev` loads them, without deprecation warnings from our
-code; partitions and the schedule follow the configured time zone; secrets stay out of reprs."""
+"""The factory's definitions load as `dagster dev` loads them, without deprecation warnings from our
+code; partitions and the schedule follow the configured time zone; several instances merge; bad
+settings fail at load naming their key; the factory reads no environment; secrets stay out of reprs."""
 
 from __future__ import annotations
 
@@ -12,27 +13,57 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.partitions import START_DATE_ENV, TIMEZONE_ENV, build_daily_partitions
-from dagster_project.resources import PinterestResource, PipelineConfigResource
-from pinterest_pipeline.config import ConfigError, build_config
+from pinterest_pipeline.config import ConfigError
+from pinterest_pipeline.dagster import PinterestResource, PipelineSettingsResource, build_pinterest_defs
+from pinterest_pipeline.package_files import sql_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUR_PACKAGES = (str(REPO_ROOT / "dagster_project"), str(REPO_ROOT / "pinterest_pipeline"))
+ORDERS_SQL = sql_path("extract_orders.sql")
+EVENTS_SQL = sql_path("extract_events.sql")
+CONVERSION_CHECK_NAMES = (
+    "identifier_rule",
+    "ldp_flags",
+    "no_clear_text_pii",
+    "event_id_unique",
+    "event_name_valid",
+    "action_source_valid",
+    "event_time_window",
+)
 
-# Imports the definitions in a fresh interpreter (warnings fire once per process) and reports, as
+
+def _arguments(**overrides):
+    return {
+        "extracts": {"extract_orders": ORDERS_SQL, "extract_events": EVENTS_SQL},
+        "warehouse": {"path": "warehouse.duckdb"},
+        "pinterest": {"ad_account_id": "549755885175"},
+        "partitions": {"start_date": "2025-01-01"},
+        "schedule": {"hour_of_day": 2},
+        **overrides,
+    }
+
+
+# Builds the definitions in a fresh interpreter (warnings fire once per process) and reports, as
 # JSON, the warnings raised from our files and what the schedule does at a given tick.
 _PROBE = """
 import json, sys, warnings
 from datetime import datetime
-from zoneinfo import ZoneInfo
 warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
     import dagster as dg
-    from dagster_project.definitions import defs
+    from pinterest_pipeline.dagster import build_pinterest_defs
+    from pinterest_pipeline.package_files import sql_path
+    defs = build_pinterest_defs(
+        extracts={"extract_orders": sql_path("extract_orders.sql")},
+        warehouse={"path": "warehouse.duckdb"},
+        pinterest={"ad_account_id": "549755885175"},
+        partitions={"start_date": sys.argv[2], "timezone": sys.argv[1]},
+        schedule={},
+    )
     dg.Definitions.validate_loadable(defs)
 schedule = defs.resolve_schedule_def("pinterest_daily_schedule")
 job = defs.resolve_job_def("pinterest_daily")
-tick = datetime.fromisoformat(sys.argv[1])
+tick = datetime.fromisoformat(sys.argv[3])
 with dg.build_schedule_context(scheduled_execution_time=tick) as context:
     requests = schedule.evaluate_tick(context).run_requests
 print(json.dumps({
@@ -45,20 +76,6 @@ print(json.dumps({
 """
 
 
-def _probe(env: dict[str, str], tick: str) -> dict:
-    environment = {k: v for k, v in os.environ.items() if k not in (START_DATE_ENV, TIMEZONE_ENV)} | env
-    completed = subprocess.run(
-        [sys.executable, "-c", _PROBE, tick],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 SCHEDULE_CASES = [
     # (partitions' time zone, start date, schedule tick in that zone, partition it must request)
     ("UTC", "2025-01-01", "2026-03-10T02:00:00+00:00", "2026-03-09"),
@@ -69,12 +86,16 @@ SCHEDULE_CASES = [
 
 @pytest.mark.parametrize(("timezone", "start", "tick", "expected"), SCHEDULE_CASES)
 def test_schedule_requests_yesterday_in_the_partitions_time_zone(timezone, start, tick, expected):
-    probe = _probe({TIMEZONE_ENV: timezone, START_DATE_ENV: start}, tick)
+    completed = subprocess.run(
+        [sys.executable, "-c", _PROBE, timezone, start, tick], capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    probe = json.loads(completed.stdout.strip().splitlines()[-1])
 
     assert probe["requested_partitions"] == [expected]
     assert probe["schedule_timezone"] == probe["partitions_timezone"] == timezone
     assert probe["first_partition"] == start
-    ours = [w for w in probe["warnings"] if w[0] == "DeprecationWarning" and w[1].startswith(OUR_PACKAGES)]
+    ours = [w for w in probe["warnings"] if w[1].startswith(OUR_PACKAGES) and w[0] != "UserWarning"]
     assert ours == []
 
 
@@ -92,8 +113,8 @@ def test_dagster_cli_validates_the_workspace():
     assert not [line for line in output.splitlines() if "DeprecationWarning" in line and str(REPO_ROOT) in line]
 
 
-def test_definitions_hold_every_asset_check_and_schedule():
-    from dagster_project.definitions import defs
+def test_definitions_hold_every_asset_check_job_and_schedule():
+    defs = build_pinterest_defs(**_arguments())
 
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
@@ -101,27 +122,100 @@ def test_definitions_hold_every_asset_check_and_schedule():
     assert sorted(assets) == ["extract_events", "extract_orders", "pinterest_conversions", "pinterest_upload"]
     assert {node.group_name for node in assets.values()} == {"pinterest"}
     assert all(node.description and node.kinds for node in assets.values())
-    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
-    assert checks == {
-        *(
-            ("pinterest_conversions", name)
-            for name in (
-                "identifier_rule",
-                "ldp_flags",
-                "no_clear_text_pii",
-                "event_id_unique",
-                "event_name_valid",
-                "action_source_valid",
-                "event_time_window",
-            )
-        ),
+    assert {key.to_user_string() for key in graph.get(dg.AssetKey("pinterest_conversions")).parent_keys} == {
+        "extract_events",
+        "extract_orders",
+    }
+    checks = {(key.asset_key.to_user_string(), key.name): graph.get_check_spec(key) for key in graph.asset_check_keys}
+    assert set(checks) == {
+        *(("pinterest_conversions", name) for name in CONVERSION_CHECK_NAMES),
+        ("pinterest_conversions", "rows_extracted"),
         ("pinterest_upload", "accounts_for_every_row"),
     }
-    assert all(
-        graph.get_check_spec(key).blocking
-        for key in graph.asset_check_keys
-        if key.asset_key.to_user_string() == "pinterest_conversions"
+    assert [name for (asset, name), spec in checks.items() if asset == "pinterest_conversions" and not spec.blocking] == [
+        "rows_extracted"
+    ]
+    assert defs.resolve_job_def("pinterest_daily") and defs.resolve_schedule_def("pinterest_daily_schedule")
+    # No executor: the user's code location (or its default) decides how steps run.
+    assert defs.executor is None
+
+
+def test_two_instances_merge_into_one_definitions_without_collisions(tmp_path):
+    us = build_pinterest_defs(**_arguments(key_prefix="pinterest_us", state=str(tmp_path / "us.duckdb")))
+    eu = build_pinterest_defs(
+        **_arguments(
+            key_prefix=["pinterest", "eu"],
+            group_name="pinterest_eu",
+            extracts={"extract_orders": ORDERS_SQL},
+            state=str(tmp_path / "eu.duckdb"),
+            pinterest={"ad_account_id": "123456", "access_token_env": "PINTEREST_EU_TOKEN"},
+        )
     )
+
+    merged = dg.Definitions.merge(us, eu)
+
+    dg.Definitions.validate_loadable(merged)
+    keys = sorted(key.to_user_string() for key in merged.resolve_asset_graph().get_all_asset_keys())
+    assert keys == [
+        "pinterest/eu/extract_orders",
+        "pinterest/eu/pinterest_conversions",
+        "pinterest/eu/pinterest_upload",
+        "pinterest_us/extract_events",
+        "pinterest_us/extract_orders",
+        "pinterest_us/pinterest_conversions",
+        "pinterest_us/pinterest_upload",
+    ]
+    assert {job.name for job in merged.resolve_all_job_defs()} >= {"pinterest_us_daily", "pinterest_eu_daily"}
+    assert sorted(merged.resources) == sorted(
+        f"{name}__{role}" for name in ("pinterest_us", "pinterest_eu") for role in ("api", "clock", "settings", "state", "warehouse")
+    )
+    assert merged.resources["pinterest_eu__api"].access_token == dg.EnvVar("PINTEREST_EU_TOKEN")
+
+
+def test_the_factory_reads_no_environment_variable(monkeypatch):
+    class NoReads(dict):
+        def __getitem__(self, name):
+            raise AssertionError(f"the factory read {name}")
+
+        def get(self, name, default=None):
+            raise AssertionError(f"the factory read {name}")
+
+    monkeypatch.setattr(os, "environ", NoReads(os.environ))
+
+    defs = build_pinterest_defs(**_arguments())
+
+    assert len(list(defs.assets)) == 4
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"partitions": {"start_date": "2025-13-01"}}, "invalid partitions.start_date: must be a date YYYY-MM-DD, got '2025-13-01'"),
+        (
+            {"partitions": {"start_date": "2025-01-01", "timezone": "Mars/Olympus"}},
+            "invalid partitions.timezone: not an IANA time zone: 'Mars/Olympus'",
+        ),
+        ({"partitions": {"start_date": "2025-01-01", "tz": "UTC"}}, "invalid partitions.tz: unknown key"),
+        ({"pinterest": {"ad_account_id": "act_123"}}, "invalid pinterest.ad_account_id: must be 1 to 18 digits, got 'act_123'"),
+        (
+            {"pinterest": {"ad_account_id": "1", "access_token_env": "pina_AbC-123.xyz"}},
+            "invalid pinterest.access_token_env: must be the name of an environment variable (e.g."
+            " PINTEREST_ACCESS_TOKEN), not a token: got a value of 16 characters",
+        ),
+        ({"settings": {"default_country": "xx"}}, "invalid setting 'settings.default_country': 'xx' is not an ISO-3166 alpha-2 country code"),
+        ({"settings": {"colour": "red"}}, "invalid setting 'settings.colour': unknown key"),
+        ({"schedule": {"hour_of_day": 24}}, "invalid schedule.hour_of_day: must be 0 to 23, got 24"),
+        ({"extracts": {}}, "invalid extracts: give at least one extract name -> SQL file"),
+        ({"extracts": {"extract_orders": "missing.sql"}}, "invalid extracts.extract_orders: SQL file {base}/missing.sql does not exist"),
+        ({"extracts": {"pinterest_events": ORDERS_SQL}}, "invalid extracts.pinterest_events: an extract name must be a"),
+        ({"key_prefix": "pinterest-us"}, "invalid key_prefix ['pinterest-us']: 'pinterest-us' is not a name (letters, digits, _)"),
+        ({"fixed_now": "yesterday"}, "clock fixed_now is not an ISO-8601 instant: 'yesterday'"),
+    ],
+)
+def test_bad_arguments_fail_at_load_naming_the_key(tmp_path, overrides, message):
+    with pytest.raises(ConfigError) as raised:
+        build_pinterest_defs(**_arguments(**overrides), base_dir=tmp_path)
+    assert str(raised.value).startswith(message.format(base=tmp_path))
 
 
 def test_the_token_never_shows_in_the_resource_repr():
@@ -131,59 +225,29 @@ def test_the_token_never_shows_in_the_resource_repr():
         assert "s3cret-token-value" not in text
 
 
-@pytest.mark.parametrize(
-    ("start", "timezone", "message"),
-    [
-        ("2025-13-01", "UTC", "PINTEREST_PIPELINE_START_DATE must be a date YYYY-MM-DD, got '2025-13-01'"),
-        (
-            "2025-01-01",
-            "Mars/Olympus",
-            "PINTEREST_PIPELINE_PARTITION_TIMEZONE is not an IANA time zone: 'Mars/Olympus'",
-        ),
-    ],
-)
-def test_bad_partition_settings_name_the_variable(start, timezone, message):
-    with pytest.raises(ConfigError) as raised:
-        build_daily_partitions(start, timezone)
-    assert str(raised.value) == message
-
-
-@pytest.mark.parametrize(
-    ("resource_limits", "config_limits", "expected"),
-    [
-        ({}, {}, (1000, 4, 5000)),
-        ({}, {"chunk_size": 200, "concurrency": 2}, (200, 2, 5000)),
-        ({"chunk_size": 10, "requests_per_minute": 60}, {"chunk_size": 200}, (10, 4, 60)),
-    ],
-)
-def test_resource_limits_override_the_engine_config_only_when_set(resource_limits, config_limits, expected):
-    resource = PinterestResource(ad_account_id="549755885175", access_token="token", **resource_limits)
-
-    config = resource.delivery_config(build_config(**config_limits))
-
-    assert (config.chunk_size, config.concurrency, config.requests_per_minute) == expected
-
-
-def _config_resource(tmp_path, monkeypatch, toml: str) -> PipelineConfigResource:
-    monkeypatch.delenv(TIMEZONE_ENV, raising=False)
-    config_file = tmp_path / "pipeline.toml"
-    config_file.write_text(toml)
-    return PipelineConfigResource(config_file=str(config_file))
-
-
-@pytest.mark.parametrize("toml", ["default_country = 'us'\n", "partition_timezone = 'Europe/Paris'\n"])
-def test_the_engine_config_takes_the_partitions_time_zone(tmp_path, monkeypatch, toml):
-    resource = _config_resource(tmp_path, monkeypatch, toml)
-
-    assert resource.load("Europe/Paris").partition_timezone == "Europe/Paris"
-
-
-def test_a_config_naming_another_time_zone_is_refused(tmp_path, monkeypatch):
-    resource = _config_resource(tmp_path, monkeypatch, "partition_timezone = 'America/New_York'\n")
-
-    with pytest.raises(ConfigError) as raised:
-        resource.load("Europe/Paris")
-    assert str(raised.value) == (
-        "invalid config key 'partition_timezone': 'America/New_York' differs from the partitions' time zone"
-        " 'Europe/Paris' (set PINTEREST_PIPELINE_PARTITION_TIMEZONE instead)"
+def test_settings_take_the_partitions_time_zone_and_refuse_another():
+    assert PipelineSettingsResource(settings={"default_country": "us"}).load("Europe/Paris").partition_timezone == (
+        "Europe/Paris"
     )
+
+    with pytest.raises(ConfigError) as raised:
+        PipelineSettingsResource(settings={"partition_timezone": "America/New_York"}).load("Europe/Paris")
+    assert str(raised.value) == (
+        "invalid setting 'settings.partition_timezone': 'America/New_York' differs from the partitions' time zone"
+        " 'Europe/Paris' (set partitions.timezone instead)"
+    )
+
+
+def test_importing_the_integration_changes_no_warning_filter_and_reads_no_environment():
+    probe = (
+        "import os, warnings; reads = []\n"
+        "class Env(dict):\n"
+        "    def get(self, k, d=None): reads.append(k); return super().get(k, d)\n"
+        "    def __getitem__(self, k): reads.append(k); return super().__getitem__(k)\n"
+        "import dagster, duckdb, numpy, pandas, pyarrow  # third-party filters (numpy adds some) come first\n"
+        "before = list(warnings.filters); os.environ = Env(os.environ)\n"
+        "import pinterest_pipeline.dagster, pinterest_pipeline.cli\n"
+        "print(warnings.filters == before, [r for r in reads if r.startswith('PINTEREST')])"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert completed.stdout.strip() == "True []", completed.stderr

@@ -55,7 +55,7 @@ def test_one_partition_reaches_the_fake_api_once_and_rematerializing_sends_nothi
     received = sorted((e.event_id, e.event_name) for e in pipeline.fake_api.received)
     assert events and received == events
     upload = materialization_metadata(first, "pinterest_upload")[key]
-    assert (upload["sent"], upload["delivered"], upload["failed"], upload["already_settled"]) == (
+    assert (upload["sent_this_run"], upload["delivered"], upload["failed"], upload["already_settled"]) == (
         len(events),
         len(events),
         0,
@@ -75,7 +75,10 @@ def test_one_partition_reaches_the_fake_api_once_and_rematerializing_sends_nothi
     second = pipeline.materialize(partition_key=key)
 
     again = materialization_metadata(second, "pinterest_upload")[key]
-    assert (again["sent"], again["already_settled"], again["requests"]) == (0, len(events), 0)
+    assert (again["sent_this_run"], again["already_settled"], again["requests"]) == (0, len(events), 0)
+    # The latest materialization shows the day as delivered, not "0 delivered" by this run.
+    assert (again["delivered"], again["delivered_this_run"], again["still_to_send"]) == (len(events), 0, 0)
+    assert again["summary"] == f"nothing to send: already delivered {len(events):,} (failed 0, rejected 0)"
     assert len(pipeline.fake_api.received) == len(events)
     assert max(pipeline.fake_api.processed_counts().values()) == 1
     # Re-materializing replaced the day's rows instead of adding to them.
@@ -112,7 +115,7 @@ def test_backfill_range_run_then_one_upload_run_per_day(pipeline):
     for key, run in uploads.items():
         events = _events_of(pipeline, key)
         upload = materialization_metadata(run, "pinterest_upload")[key]
-        assert (upload["sent"], upload["delivered"]) == (len(events), len(events))
+        assert (upload["sent_this_run"], upload["delivered"]) == (len(events), len(events))
         assert all(received[event] == 1 for event in events)
         accounting = check_evaluations(run)["accounts_for_every_row"]
         assert accounting.passed, accounting.metadata
@@ -128,8 +131,17 @@ def test_an_empty_day_materializes_with_zeros(pipeline):
     conversions = materialization_metadata(result, "pinterest_conversions")[EMPTY_DAY_KEY]
     assert (conversions["dagster/row_count"], conversions["rows_in"], conversions["rejected"]) == (0, 0, 0)
     upload = materialization_metadata(result, "pinterest_upload")[EMPTY_DAY_KEY]
-    assert (upload["sent"], upload["delivered"], upload["requests"]) == (0, 0, 0)
-    assert all(e.passed for e in check_evaluations(result).values())
+    assert (upload["sent_this_run"], upload["delivered"], upload["requests"]) == (0, 0, 0)
+    assert upload["summary"] == "no events to send on this day"
+    evaluations = check_evaluations(result)
+    # A day that extracted nothing is noticed (WARN, never blocking); every other check passes.
+    empty = evaluations.pop("rows_extracted")
+    assert (empty.passed, empty.severity, empty.metadata["rows_extracted"].value) == (
+        False,
+        dg.AssetCheckSeverity.WARN,
+        0,
+    )
+    assert all(e.passed for e in evaluations.values())
     assert pipeline.fake_api.requests == []
 
 
@@ -146,7 +158,7 @@ def test_days_older_than_max_event_age_are_checked_but_nothing_is_sent(pipeline)
     assert conversions["rows_in"] == _extracted(pipeline, key) == conversions["rejected"]
     assert all(e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in check_evaluations(result).values())
     upload = materialization_metadata(result, "pinterest_upload")[key]
-    assert (upload["sent"], upload["requests"]) == (0, 0)
+    assert (upload["sent_this_run"], upload["requests"]) == (0, 0)
     assert pipeline.fake_api.requests == []
 
 

@@ -1,11 +1,13 @@
 """`pinterest-pipeline demo`: the whole pipeline on sample data, end to end, in one command.
 
-It builds a sample warehouse (once), starts the local fake Pinterest API in this process, points
-the Dagster resources at both through the environment, and materializes every asset and check for
-the last few days in a Dagster instance of its own under `--dir`. A second run sends nothing again:
-the delivery ledger in the pipeline database remembers every event Pinterest accepted.
+It builds a sample warehouse (once), writes a small Dagster project around it (the component's
+`defs.yaml` and the two extract SQL files, pointed at the warehouse and the local fake Pinterest
+API), starts the fake API in this process and runs every asset and check of that project for the
+last few days in a Dagster instance of its own, all under `--dir`. The last day is left unsent, for
+an upload from the UI. A second run sends nothing again: the delivery ledger in the pipeline
+database remembers every event Pinterest accepted.
 
-This is the one engine module that imports `dagster_project`: the demo exists to show the assets.
+This is the one engine command that imports the Dagster integration: the demo exists to show it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from rich import box
@@ -24,7 +27,7 @@ from rich.table import Table
 from pinterest_pipeline.errors import PipelineError
 
 DEFAULT_DIR = "pinterest_demo"
-# Where `pinterest-pipeline fake-api` listens by default: the UI's uploads go there.
+# Where `pinterest-pipeline fake-api` listens by default: the project's uploads from the UI go there.
 FAKE_API_PORT = 8089
 _CHECK_HINTS = {
     "ldp_flags": "some events set LDP without hashed st = ca and country = us, where it cannot take effect"
@@ -35,65 +38,74 @@ _CHECK_HINTS = {
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="sample warehouse + local fake API + all Dagster assets and checks for the last days",
+        help="sample warehouse + local fake API + a Dagster project with all assets and checks for the last days",
         description=(
-            "Run every asset and check for the last DAYS days against a sample warehouse and a local fake"
-            " Pinterest API, then print what happened per day. Run it twice: nothing is sent twice."
+            "Write a Dagster project over a sample warehouse and a local fake Pinterest API, run every asset and"
+            " check for the last DAYS days (the last one left unsent, for the UI), then print what happened per"
+            " day. Run it twice: nothing is sent twice."
         ),
     )
     parser.add_argument(
-        "--dir", default=DEFAULT_DIR, help=f"working directory for all files (default: ./{DEFAULT_DIR})"
+        "--dir", default=DEFAULT_DIR, help=f"the project directory it writes (default: ./{DEFAULT_DIR})"
     )
     parser.add_argument("--days", type=int, default=3, help="how many recent days to materialize (default: 3)")
     parser.add_argument("--rows-per-day", type=int, default=2000, help="sample conversion rows per day (default: 2000)")
+    parser.add_argument(
+        "--port", type=int, default=FAKE_API_PORT, help=f"port of the local fake API (default: {FAKE_API_PORT})"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.days < 1 or args.rows_per_day < 1:
         raise PipelineError("--days and --rows-per-day must be at least 1")
-    # Dagster is imported here, not at the top: the other commands must not pay for it. Its notes
-    # to definition authors (beta parameters) mean nothing to someone running the demo.
-    warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` of function `asset` is currently in beta")
-    from dagster_project import demo_runs
-    from dagster_project.definitions import build_definitions, resources_from_environment
+    # Dagster is imported here, not at the top: the other commands must not pay for it.
+    from pinterest_pipeline.dagster import demo
     from pinterest_pipeline.fake_api import FakePinterestApi
     from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
 
     console = Console()
-    workdir = Path(args.dir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    warehouse = workdir / "warehouse.duckdb"
-    state = workdir / "pipeline.duckdb"
-    days = demo_runs.last_partition_keys(args.days)
+    project = demo.DemoProject(Path(args.dir).resolve())
+    project.root.mkdir(parents=True, exist_ok=True)
+    today = datetime.now(timezone.utc).date()
+    days = [(today - timedelta(days=n)).isoformat() for n in range(args.days, 0, -1)]
 
-    if warehouse.exists():
-        console.print(f"Sample warehouse: [bold]{warehouse}[/] (kept from an earlier run)")
+    if project.warehouse.exists():
+        console.print(f"Sample warehouse: [bold]{project.warehouse}[/] (kept from an earlier run)", soft_wrap=True)
     else:
-        summary = generate_sample_warehouse(warehouse, days=args.days, rows_per_day=args.rows_per_day)
+        summary = generate_sample_warehouse(project.warehouse, days=args.days, rows_per_day=args.rows_per_day)
         console.print(
-            f"Sample warehouse: [bold]{warehouse}[/] ({summary.conversion_rows:,} conversion rows,"
-            f" {summary.first_day} to {summary.last_day})"
+            f"Sample warehouse: [bold]{project.warehouse}[/] ({summary.conversion_rows:,} conversion rows,"
+            f" {summary.first_day} to {summary.last_day})",
+            soft_wrap=True,
         )
-    instance = demo_runs.open_instance(workdir / "dagster_home")
+    instance = project.open_instance()
+    # The last day stays unsent (when there is more than one), so an upload from the UI sends something.
+    unsent = days[-1] if len(days) > 1 else None
 
-    with FakePinterestApi() as fake_api:
+    try:
+        fake_api = FakePinterestApi(port=args.port)
+        fake_api.__enter__()
+    except OSError:
+        raise PipelineError(
+            f"port {args.port} is in use (is `pinterest-pipeline fake-api` running?): stop it or pass --port"
+        ) from None
+    try:
         console.print(f"Fake Pinterest API: {fake_api.url} (ad account {fake_api.ad_account_id})")
-        settings = {
-            "PINTEREST_AD_ACCOUNT_ID": fake_api.ad_account_id,
-            "PINTEREST_ACCESS_TOKEN": fake_api.access_token,
-            "PINTEREST_API_URL": fake_api.url,
-            "PINTEREST_TEST_MODE": "false",
-            "PINTEREST_WAREHOUSE_PATH": str(warehouse),
-            "PINTEREST_PIPELINE_STATE": str(state),
-        }
-        with _environment(settings):
-            definitions = build_definitions(resources_from_environment())
+        project.write(date.fromisoformat(days[0]), fake_api.ad_account_id, fake_api.access_token, args.port)
+        console.print(f"Dagster project: [bold]{project.component_dir / 'defs.yaml'}[/]", soft_wrap=True)
+        with _token_variable(demo.TOKEN_ENV, fake_api.access_token), warnings.catch_warnings():
+            # Dagster's note to definition authors that the daily job's assets differ in backfill policy
+            # (by design: the upload goes one day per run) means nothing to someone running the demo.
+            warnings.filterwarnings("ignore", message=r"Asset job .* materializes assets with varying BackfillPolicies")
+            definitions = project.load_definitions()
             summaries = []
             for day in days:
                 with console.status(f"Materializing {day}: extract, transform, checks, upload..."):
-                    summaries.append(demo_runs.run_day(instance, day, definitions))
+                    summaries.append(demo.run_day(instance, definitions, day, upload=day != unsent))
         received = len(fake_api.received)
+    finally:
+        fake_api.__exit__(None, None, None)
 
     console.print(_summary_table(summaries))
     for note in _check_notes(summaries):
@@ -101,29 +113,36 @@ def run(args: argparse.Namespace) -> int:
     if any(s.rejected_by_reason for s in summaries):
         console.print(_rejects_table(summaries))
     _print_outcome(console, summaries, received)
-    _write_dagster_env(workdir, settings)
     console.print(
-        "\nBrowse these runs in the Dagster UI (and run [bold]pinterest-pipeline fake-api[/] in another"
-        " terminal to upload from there):\n"
-        f"  cd {workdir} && DAGSTER_HOME={workdir / 'dagster_home'} dagster dev -m dagster_project.definitions"
+        "\nOpen the project in the Dagster UI"
+        + (f" and upload {unsent} from there" if unsent else "")
+        + " (the fake API in one terminal, the UI in another):",
+        soft_wrap=True,
     )
-    ok = all(s.run_succeeded and s.uploaded and s.accounted and not s.checks_failed for s in summaries)
+    console.print(f"  pinterest-pipeline fake-api --port {args.port}", soft_wrap=True, highlight=False)
+    console.print(
+        f"  cd {project.root} && DAGSTER_HOME={project.dagster_home} dagster dev", soft_wrap=True, highlight=False
+    )
+    ok = all(
+        s.run_succeeded and not s.checks_failed and (s.day == unsent or (s.uploaded and s.accounted))
+        for s in summaries
+    )
     return 0 if ok else 1
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the resources, restoring the previous values afterwards."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+def _token_variable(name: str, value: str) -> Iterator[None]:
+    """The fake API's token in the variable the project's `access_token_env` names, for the demo's
+    own runs (`dagster dev` reads it from the project's `.env`); restored afterwards."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def _summary_table(summaries: list) -> Table:
@@ -141,7 +160,7 @@ def _summary_table(summaries: list) -> Table:
             f"{s.extracted:,}",
             f"{s.events:,}",
             f"{s.rejected:,}",
-            f"{s.sent:,}" if s.uploaded else "[red]blocked[/]",
+            _sent_cell(s),
             f"{s.delivered:,}",
             f"{s.failed:,}",
             checks,
@@ -152,6 +171,14 @@ def _summary_table(summaries: list) -> Table:
     )
     table.caption_justify = "left"
     return table
+
+
+def _sent_cell(summary) -> str:
+    if summary.uploaded:
+        return f"{summary.sent:,}"
+    if summary.run_succeeded and not summary.checks_failed:
+        return "[yellow]left for the UI[/]"
+    return "[red]blocked[/]"
 
 
 def _check_notes(summaries: list) -> list[str]:
@@ -199,12 +226,3 @@ def _print_outcome(console: Console, summaries: list, received: int) -> None:
         console.print(
             f"[red]Rows not accounted for on {', '.join(unaccounted)}: see the accounts_for_every_row check.[/]"
         )
-
-
-def _write_dagster_env(workdir: Path, settings: dict[str, str]) -> None:
-    """`.env` beside the instance: `dagster dev` started in `workdir` reads it, so the UI uses the
-    demo's files. The token is the fake API's fixed token, not a secret."""
-    values = {**settings, "PINTEREST_API_URL": f"http://127.0.0.1:{FAKE_API_PORT}"}
-    lines = ["# Written by `pinterest-pipeline demo`; the token is the local fake API's fixed one.\n"]
-    lines += [f"{name}={value}\n" for name, value in values.items()]
-    (workdir / ".env").write_text("".join(lines), encoding="utf-8")

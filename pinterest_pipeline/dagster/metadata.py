@@ -15,6 +15,7 @@ import duckdb
 
 from pinterest_pipeline.event_fields import HASHED_USER_FIELDS, user_data_path
 from pinterest_pipeline.delivery import DeliveryReport
+from pinterest_pipeline.delivery.accounting import DeliveryAccounting
 from pinterest_pipeline.transform import TransformResult
 
 PREVIEW_ROWS = 5
@@ -43,22 +44,42 @@ def conversion_metadata(con: duckdb.DuckDBPyConnection, events_table: str, resul
     }
 
 
-def delivery_metadata(report: DeliveryReport) -> dict[str, Any]:
-    """One day's delivery counts; all numeric, so each plots across partitions."""
+def delivery_metadata(report: DeliveryReport, day: DeliveryAccounting) -> dict[str, Any]:
+    """One day's delivery: what this run did, and where the whole day stands in the ledger.
+
+    `delivered`, `failed`, `rejected_by_pinterest` and `still_to_send` are the day's totals, so the
+    latest materialization of a delivered day never plots 0 delivered because a re-run had nothing
+    left to send; this run's own counts carry `_this_run`. All numeric, so each plots per partition.
+    """
     return {
-        "events_considered": report.events_considered,
+        "summary": dg.MetadataValue.text(_delivery_summary(report, day)),
+        "events": day.events,
+        "delivered": day.delivered,
+        "failed": day.failed,
+        "rejected_by_pinterest": day.rejected,
+        "still_to_send": day.unsettled,
+        "sent_this_run": report.sent,
         "already_settled": report.already_settled,
-        "sent": report.sent,
-        "delivered": report.delivered,
-        "failed": report.failed,
-        "failed_retryable": report.failed_retryable,
-        "rejected_by_pinterest": report.rejected,
-        "still_to_send": report.unsettled,
+        "delivered_this_run": report.delivered,
+        "failed_this_run": report.failed,
+        "failed_retryable_this_run": report.failed_retryable,
+        "rejected_by_pinterest_this_run": report.rejected,
         "pinterest_warnings": report.warnings,
         "requests": report.requests,
         "retries": report.retries,
         "duration_s": dg.MetadataValue.float(round(float(report.duration_s), 3)),
     }
+
+
+def _delivery_summary(report: DeliveryReport, day: DeliveryAccounting) -> str:
+    if report.sent == 0 and day.events and day.unsettled == 0:
+        return f"nothing to send: already delivered {day.delivered:,} (failed {day.failed:,}, rejected {day.rejected:,})"
+    if day.events == 0:
+        return "no events to send on this day"
+    return (
+        f"sent {report.sent:,} this run; the day: delivered {day.delivered:,} of {day.events:,},"
+        f" failed {day.failed:,}, rejected {day.rejected:,}, still to send {day.unsettled:,}"
+    )
 
 
 def hashed_field_coverage(con: duckdb.DuckDBPyConnection, events_table: str) -> tuple[int, dict[str, int]]:

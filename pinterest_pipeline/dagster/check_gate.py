@@ -113,9 +113,9 @@ class _RunCoverage:
         return True
 
 
-def refusal_message(problems: Sequence[str]) -> str:
+def refusal_message(problems: Sequence[str], asset_key: dg.AssetKey) -> str:
     return (
         "not sending: "
         + "; ".join(problems)
-        + ". Re-materialize pinterest_conversions with its checks, then the upload."
+        + f". Re-materialize {asset_key.to_user_string()} with its checks, then the upload."
     )

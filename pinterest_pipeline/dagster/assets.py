@@ -1,0 +1,162 @@
+"""The assets of one pipeline instance, one daily partition each: warehouse -> extracts ->
+Pinterest events -> Pinterest.
+
+Each asset is a thin call into the engine for every day of its run. Extract and transform take a
+whole backfill range in one run (`BackfillPolicy.single_run()`) and still record metadata per day;
+the upload goes one day per run, so a refused or failing day does not hold back the others.
+Retries cover crashes only (a killed process, a lock held too long): errors the user has to fix
+(configuration, token, refused checks) fail at once, with a one-line message.
+"""
+
+import dagster as dg
+
+from pinterest_pipeline.dagster import check_gate
+from pinterest_pipeline.dagster.instance import (
+    API,
+    CLOCK,
+    CRASH_RETRY,
+    SETTINGS,
+    STATE,
+    WAREHOUSE,
+    PipelineInstance,
+    user_errors_fail_without_retry,
+)
+from pinterest_pipeline.dagster.metadata import conversion_metadata, delivery_metadata, extract_metadata
+from pinterest_pipeline.dagster.partitions import day_window, partition_day
+from pinterest_pipeline.delivery import deliver
+from pinterest_pipeline.delivery.accounting import delivery_accounting
+from pinterest_pipeline.pipeline_tables import (
+    EVENTS_TABLE,
+    REJECTS_TABLE,
+    record_transform,
+    replace_day,
+    stage_day_source,
+    transaction,
+)
+from pinterest_pipeline.transform import transform
+
+# Scratch tables of one run (temporary), replaced on every use and dropped when the day is written.
+_STAGED_EXTRACT = "staged_extract"
+_DAY_SOURCE = "conversion_source"
+_STAGED_EVENTS = "staged_pinterest_events"
+_STAGED_REJECTS = "staged_pinterest_rejects"
+
+
+def _op_name(instance: PipelineInstance, asset_name: str) -> str:
+    # Op names are unique per code location, so they carry the key prefix too.
+    return "__".join([*instance.names.key_prefix, asset_name])
+
+
+def build_extract_asset(instance: PipelineInstance, name: str) -> dg.AssetsDefinition:
+    """The asset that runs extract `name`'s SQL file for each day of its run into the state's table `name`."""
+    spec = instance.extract_specs[name]
+    sql_file = instance.extract_files[name]
+
+    @dg.multi_asset(
+        name=_op_name(instance, name),
+        specs=[spec.replace_attributes(partitions_def=instance.partitions)],
+        required_resource_keys={instance.resource_key(WAREHOUSE), instance.resource_key(STATE)},
+        pool=instance.pool,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=CRASH_RETRY,
+    )
+    def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        warehouse = instance.resource(context, WAREHOUSE)
+        state = instance.resource(context, STATE)
+        with user_errors_fail_without_retry(), state.connection(context.log) as con:
+            for key in context.partition_keys:
+                start, end = day_window(instance.partitions, key)
+                # Staged in memory: the rows are compressed into the file once, by the day's replacement.
+                rows = warehouse.extract(con, sql_file, start, end, _STAGED_EXTRACT, temporary=True)
+                with transaction(con):
+                    replace_day(con, name, _STAGED_EXTRACT, partition_day(key))
+                context.add_asset_metadata(extract_metadata(rows, start, end), partition_key=key)
+            con.execute(f"DROP TABLE IF EXISTS {_STAGED_EXTRACT}")
+        return dg.MaterializeResult()
+
+    return _extract
+
+
+def build_conversions_asset(instance: PipelineInstance) -> dg.AssetsDefinition:
+    spec = instance.conversions_spec.replace_attributes(
+        partitions_def=instance.partitions, deps=[s.key for s in instance.extract_specs.values()]
+    )
+
+    @dg.multi_asset(
+        name=_op_name(instance, "pinterest_conversions"),
+        specs=[spec],
+        required_resource_keys={instance.resource_key(r) for r in (STATE, SETTINGS, CLOCK)},
+        pool=instance.pool,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=CRASH_RETRY,
+    )
+    def _conversions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        # Each day is transformed on its own, so a day's events, rejects and duplicates are the same
+        # whether it ran alone (the daily schedule) or inside a backfill range.
+        state = instance.resource(context, STATE)
+        with user_errors_fail_without_retry(), state.connection(context.log) as con:
+            config = instance.resource(context, SETTINGS).load(instance.timezone)
+            now = instance.resource(context, CLOCK).now()
+            for key in context.partition_keys:
+                day = partition_day(key)
+                stage_day_source(con, day, _DAY_SOURCE, instance.extract_tables)
+                result = transform(
+                    con, _DAY_SOURCE, config, now=now, events_table=_STAGED_EVENTS, rejects_table=_STAGED_REJECTS,
+                    temporary=True,
+                )
+                with transaction(con):
+                    replace_day(con, EVENTS_TABLE, _STAGED_EVENTS, day)
+                    replace_day(con, REJECTS_TABLE, _STAGED_REJECTS, day)
+                    record_transform(
+                        con,
+                        day,
+                        now,
+                        int(config.max_event_age.total_seconds()),
+                        int(config.max_future_skew.total_seconds()),
+                    )
+                context.add_asset_metadata(conversion_metadata(con, _STAGED_EVENTS, result), partition_key=key)
+            for scratch in (_STAGED_EVENTS, _STAGED_REJECTS):
+                con.execute(f"DROP TABLE IF EXISTS {scratch}")
+            con.execute(f"DROP VIEW IF EXISTS {_DAY_SOURCE}")
+        return dg.MaterializeResult()
+
+    return _conversions
+
+
+def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.AssetCheckKey]) -> dg.AssetsDefinition:
+    spec = instance.upload_spec.replace_attributes(
+        partitions_def=instance.partitions, deps=[instance.conversions_spec.key]
+    )
+
+    @dg.multi_asset(
+        name=_op_name(instance, "pinterest_upload"),
+        specs=[spec],
+        required_resource_keys={instance.resource_key(r) for r in (STATE, SETTINGS, API)},
+        pool=instance.pool,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+        retry_policy=CRASH_RETRY,
+    )
+    def _upload(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        conversions = instance.conversions_spec.key
+        problems = [
+            problem
+            for key in context.partition_keys
+            for problem in check_gate.refusals(context.instance, conversions, blocking_checks, key)
+        ]
+        if problems:
+            raise dg.Failure(
+                description=check_gate.refusal_message(problems, conversions), allow_retries=False
+            )
+        pinterest = instance.resource(context, API)
+        state = instance.resource(context, STATE)
+        with user_errors_fail_without_retry(), state.connection(context.log) as con:
+            config = instance.resource(context, SETTINGS).load(instance.timezone)
+            target = pinterest.target()
+            for key in context.partition_keys:
+                days = [partition_day(key)]
+                report = deliver(con, EVENTS_TABLE, target, config, partition_days=days)
+                day = delivery_accounting(con, EVENTS_TABLE, target.ad_account_id, partition_days=days, test=target.test_mode)
+                context.add_asset_metadata(delivery_metadata(report, day), partition_key=key)
+        return dg.MaterializeResult()
+
+    return _upload
