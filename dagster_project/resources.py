@@ -23,7 +23,8 @@ from pydantic import Field
 
 from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
 from pinterest_pipeline.delivery import PinterestTarget
-from pinterest_pipeline.extract import extract_window
+from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 
 DEFAULT_API_URL = "https://api.pinterest.com"
 # The concurrency pool of every step that opens the pipeline database: DuckDB admits one writing
@@ -125,7 +126,8 @@ class WarehouseResource(dg.ConfigurableResource):
         `temporary`); returns its row count."""
         if not Path(self.path).is_file():
             raise ConfigError(f"warehouse file {self.path} does not exist (set PINTEREST_WAREHOUSE_PATH)")
-        return extract_window(con, self.path, name, start, end, table, temporary=temporary)
+        source = WarehouseSource(path=self.path)
+        return extract_window(con, source, sql_path(f"{name}.sql"), start, end, table, temporary=temporary)
 
 
 class PipelineConfigResource(dg.ConfigurableResource):
