@@ -25,7 +25,7 @@ _TOKENS = re.compile(
     | (?P<escaped_string> (?<![A-Za-z0-9_])[eE]'(?:[^'\\]|\\.|'')*' )
     | (?P<string> '(?:[^']|'')*' )
     | (?P<quoted_identifier> "(?:[^"]|"")*" | `[^`]*` )
-    | (?P<dollar_string> \$(?P<tag>[A-Za-z_][A-Za-z0-9_]*)?\$.*?\$(?P=tag)\$ )
+    | (?P<dollar_string> \$(?P<tag>[A-Za-z_][A-Za-z0-9_]*|)\$.*?\$(?P=tag)\$ )
     | (?P<window> \$(?P<name>window_start|window_end)(?![A-Za-z0-9_$]) )
     | (?P<env> \$\{(?P<variable>[A-Za-z_][A-Za-z0-9_]*)\} )
     """,
