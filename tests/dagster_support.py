@@ -52,6 +52,7 @@ class Pipeline:
     now: datetime = NOW
     access_token: str | None = None  # None: the fake's own
     settings: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)  # other factory arguments (warehouse, extracts, ...)
 
     def definitions(self, **overrides: Any) -> dg.Definitions:
         """The pipeline's definitions from the factory, as a user's code location builds them."""
@@ -69,7 +70,7 @@ class Pipeline:
             "schedule": {"hour_of_day": 2, "minute_of_hour": 0},
             "fixed_now": self.now.isoformat(),
         }
-        return build_pinterest_defs(**{**arguments, **overrides})
+        return build_pinterest_defs(**{**arguments, **self.overrides, **overrides})
 
     @contextmanager
     def token_in_environment(self) -> Iterator[None]:

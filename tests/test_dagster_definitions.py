@@ -210,6 +210,11 @@ def test_the_factory_reads_no_environment_variable(monkeypatch):
         ({"extracts": {"pinterest_events": ORDERS_SQL}}, "invalid extracts.pinterest_events: an extract name must be a"),
         ({"key_prefix": "pinterest-us"}, "invalid key_prefix ['pinterest-us']: 'pinterest-us' is not a name (letters, digits, _)"),
         ({"fixed_now": "yesterday"}, "clock fixed_now is not an ISO-8601 instant: 'yesterday'"),
+        ({"warehouse": {"paths": "w.duckdb"}}, "invalid warehouse.paths: unknown key"),
+        (
+            {"warehouse": {"path": "w.duckdb", "adbc_driver": "postgresql"}},
+            "invalid warehouse: 'path' is for DuckDB sources; an 'adbc_driver' source takes only 'uri_env'",
+        ),
     ],
 )
 def test_bad_arguments_fail_at_load_naming_the_key(tmp_path, overrides, message):

@@ -2,6 +2,9 @@
 
     pinterest-pipeline transform orders.parquet --out events.ndjson --rejected rejects.ndjson
     pinterest-pipeline transform --warehouse shop.duckdb --day 2024-06-01 --out ... --rejected ...
+    pinterest-pipeline transform --sql-dir my_sql/ --day 2024-06-01 ...              # the SQL reads files
+    PINTEREST_WAREHOUSE_URI=postgresql://... \
+    pinterest-pipeline transform --warehouse-adbc postgresql --sql-dir pg_sql/ --day 2024-06-01 ...
 
 Options map to config keys (DESIGN §8, §9); both output files are always written, or neither.
 """
@@ -20,9 +23,14 @@ from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
 from pinterest_pipeline.duckdb_session import bounded_connection
 from pinterest_pipeline.errors import InputError, first_line
 from pinterest_pipeline.ndjson_output import write_transform_files
-from pinterest_pipeline.sources import SOURCE_VIEW, register_source
+from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.sources import SOURCE_VIEW, quote_identifier, register_source
 from pinterest_pipeline.transform import TransformResult, check_rows
+from pinterest_pipeline.warehouse.source import WarehouseSource
 
+# The packaged extracts, and the order in which a day's extract files run when they are there:
+# orders, then events (the order their rows have always had in the output); any other
+# `extract_*.sql` of a `--sql-dir` follows in name order.
 WAREHOUSE_EXTRACTS = ("extract_orders", "extract_events")
 
 # Option -> config key, for the options that override the config file (plus --max-event-age-days).
@@ -47,7 +55,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", nargs="?", metavar="INPUT", help="Parquet, CSV or NDJSON file, or file.duckdb:table")
     parser.add_argument("--out", required=True, type=Path, metavar="EVENTS.ndjson", help="events, one per line")
     parser.add_argument("--rejected", required=True, type=Path, metavar="REJECTS.ndjson", help="rejected rows")
-    parser.add_argument("--warehouse", type=Path, metavar="W.duckdb", help="extract one day from this warehouse instead of INPUT")
+    parser.add_argument("--warehouse", type=Path, metavar="W.duckdb", help="extract one day from this DuckDB file instead of INPUT")
+    parser.add_argument(
+        "--warehouse-adbc", metavar="DRIVER",
+        help="extract one day through this ADBC driver (postgresql, sqlite, ...), URI in $PINTEREST_WAREHOUSE_URI",
+    )
+    parser.add_argument(
+        "--sql-dir", type=Path, metavar="DIR",
+        help="run every extract_*.sql in DIR instead of the packaged ones (alone: the SQL reads files itself)",
+    )
     parser.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="the day (in partition_timezone) to extract")
     parser.add_argument("--config", type=Path, metavar="FILE.toml", help="pipeline config file")
     parser.add_argument("--now", type=_parse_now, metavar="ISO8601", help="the run's clock (default: now)")
@@ -84,38 +100,66 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
     return load_config(args.config, **overrides)
 
 
+def extract_files(sql_dir: Path | None) -> list[Path]:
+    """The extract SQL files of a day, in the order their rows are unioned (see WAREHOUSE_EXTRACTS)."""
+    if sql_dir is None:
+        return [sql_path(f"{name}.sql") for name in WAREHOUSE_EXTRACTS]
+    if not sql_dir.is_dir():
+        raise ConfigError(f"--sql-dir {sql_dir} is not a directory")
+    found = {path.stem: path for path in sql_dir.glob("extract_*.sql") if path.is_file()}
+    if not found:
+        raise ConfigError(f"--sql-dir {sql_dir} holds no extract_*.sql file")
+    first = [name for name in WAREHOUSE_EXTRACTS if name in found]
+    return [found[name] for name in first + sorted(set(found) - set(first))]
+
+
 def _register_warehouse_day(
-    con: duckdb.DuckDBPyConnection, warehouse: Path, day: date, config: PipelineConfig
+    con: duckdb.DuckDBPyConnection,
+    source: WarehouseSource,
+    sql_files: list[Path],
+    day: date,
+    config: PipelineConfig,
 ) -> str:
-    """Extract the orders and events of `day` (in the partition time zone) and view their union."""
-    from pinterest_pipeline.extract import day_window, extract_window
+    """Extract `day` (in the partition time zone) with each SQL file and view the union of their rows."""
+    from pinterest_pipeline.warehouse import day_window, extract_window
 
     start, end = day_window(day, config.partition_timezone)
-    for name in WAREHOUSE_EXTRACTS:
-        extract_window(con, str(warehouse), name, start, end, name)
+    tables = [sql_file.stem for sql_file in sql_files]  # unique: the files of one directory
+    for sql_file, table in zip(sql_files, tables):
+        extract_window(con, source, sql_file, start, end, table)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {SOURCE_VIEW} AS "
-        + " UNION ALL BY NAME ".join(f"SELECT * FROM {name}" for name in WAREHOUSE_EXTRACTS)
+        + " UNION ALL BY NAME ".join(f"SELECT * FROM {quote_identifier(table)}" for table in tables)
     )
     return SOURCE_VIEW
 
 
 def run(args: argparse.Namespace) -> int:
-    if (args.input is None) == (args.warehouse is None):
-        raise ConfigError("give either INPUT or --warehouse with --day")
-    if args.warehouse is not None and args.day is None:
-        raise ConfigError("--warehouse needs --day YYYY-MM-DD")
+    warehouse_day = args.warehouse is not None or args.warehouse_adbc is not None or args.sql_dir is not None
+    if (args.input is None) == (not warehouse_day):
+        raise ConfigError("give either INPUT or --warehouse/--warehouse-adbc/--sql-dir with --day")
+    if warehouse_day and args.day is None:
+        raise ConfigError("a warehouse extract needs --day YYYY-MM-DD")
+    if args.input is not None and args.day is not None:
+        raise ConfigError("--day goes with --warehouse/--warehouse-adbc/--sql-dir, not with INPUT")
+    if args.warehouse_adbc is not None and args.sql_dir is None:
+        raise ConfigError("--warehouse-adbc needs --sql-dir DIR with extract SQL in the warehouse's dialect")
     config = _config(args)
     now = args.now or datetime.now(timezone.utc)
-    label = args.input or f"{args.warehouse} {args.day}"
+    if warehouse_day:
+        source = WarehouseSource.from_cli_options(args.warehouse, args.warehouse_adbc)
+        sql_files = extract_files(args.sql_dir)
+        label = f"{source.describe()} {args.day}"
+    else:
+        label = args.input
     try:
         with bounded_connection() as con, _Progress(con) as progress:
             progress.stage("opening input")
             if args.input is not None:
-                source = register_source(con, args.input)
+                source_view = register_source(con, args.input)
             else:
-                source = _register_warehouse_day(con, args.warehouse, args.day, config)
-            checked = check_rows(con, source, config, now=now, source_label=label, on_stage=progress.stage)
+                source_view = _register_warehouse_day(con, source, sql_files, args.day, config)
+            checked = check_rows(con, source_view, config, now=now, source_label=label, on_stage=progress.stage)
             progress.stage("normalizing, hashing and writing events")
             warnings = write_transform_files(con, checked, args.out, args.rejected, on_progress=progress.share)
             result = TransformResult(checked.rows_in, checked.events, checked.rejected, warnings)

@@ -28,6 +28,7 @@ from pinterest_pipeline.dagster.resources import (
     WarehouseResource,
     parse_instant,
     settings_config,
+    warehouse_source,
 )
 from pinterest_pipeline.dagster.settings import (
     DEFAULT_POOL,
@@ -67,7 +68,9 @@ def build_pinterest_defs(
     Args:
         extracts: asset name -> extract SQL file (DuckDB SQL over the attached `warehouse`, the window as
             `$window_start`/`$window_end`); relative paths resolve against `base_dir`. One or more.
-        warehouse: the warehouse the SQL reads (`{"path": "warehouse.duckdb"}`).
+        warehouse: the warehouse the SQL reads: `{"path": "warehouse.duckdb"}` (a DuckDB file), `{}` (the SQL
+            reads Parquet/CSV files itself), `{"attach": ..., "setup": [...]}`, or
+            `{"adbc_driver": "postgresql", "uri_env": "WAREHOUSE_URI"}` (docs/warehouses.md).
         pinterest: ad account, `access_token_env` (the NAME of the token's variable), `api_url`, `test_mode`.
         partitions: `{"start_date": "2026-11-01", "timezone": "UTC"}`.
         key_prefix: prefix of every asset key (e.g. `"pinterest_us"`); names the job, schedule and resources.
@@ -102,6 +105,7 @@ def build_pinterest_defs(
     api = _model(PinterestApiSettings, pinterest, "pinterest")
     days = _model(PartitionsSettings, partitions, "partitions")
     source = _model(WarehouseSettings, warehouse, "warehouse")
+    warehouse_source(source.path, source.attach, source.setup, source.adbc_driver, source.uri_env)
     when = _model(ScheduleSettings, schedule, "schedule") if schedule is not None else None
     names = InstanceNames.of(key_prefix)
     partitions_def = build_daily_partitions(days.start_date, days.timezone)
@@ -153,7 +157,13 @@ def build_pinterest_defs(
             api_url=api.api_url,
             test_mode=api.test_mode,
         ),
-        names.resource_key(WAREHOUSE): WarehouseResource(path=str(_under(base, source.path))),
+        names.resource_key(WAREHOUSE): WarehouseResource(
+            path=str(_under(base, source.path)) if source.path else None,
+            attach=source.attach,
+            setup=source.setup,
+            adbc_driver=source.adbc_driver,
+            uri_env=source.uri_env,
+        ),
         names.resource_key(STATE): PipelineStateResource(state=str(_under(base, state))),
         names.resource_key(SETTINGS): PipelineSettingsResource(settings=dict(settings or {})),
         names.resource_key(CLOCK): ClockResource(fixed_now=fixed_now),

@@ -23,8 +23,7 @@ from pydantic import Field
 from pinterest_pipeline.config import ConfigError, PipelineConfig, build_config
 from pinterest_pipeline.delivery import PinterestTarget
 from pinterest_pipeline.delivery.target import DEFAULT_API_URL
-from pinterest_pipeline.extract import attach_warehouse
-from pinterest_pipeline.sources import quote_identifier
+from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 
 # How long a step waits for another process to release the pipeline's DuckDB file (it admits one
 # writing process at a time) before it fails; a pool limited to 1 avoids the wait altogether.
@@ -83,13 +82,21 @@ class PinterestResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The company's warehouse as a DuckDB file, read by the instance's extract SQL files.
+    """The company's warehouse, read by the instance's extract SQL files and never written.
 
-    It is ATTACHed READ_ONLY as `warehouse` into the pipeline database's connection for the length
-    of one extract: the pipeline never writes to the warehouse, and other readers keep working.
+    A DuckDB file or anything DuckDB attaches is ATTACHed READ_ONLY as `warehouse` into the pipeline
+    database's connection for one extract; files are read by the SQL itself; an ADBC source runs the
+    SQL in the warehouse, read-only, and streams the rows in as Arrow (docs/warehouses.md).
     """
 
-    path: str = Field(description="Path of the warehouse DuckDB file.")
+    path: str | None = Field(default=None, description="A DuckDB file, attached READ_ONLY as `warehouse`.")
+    attach: str | None = Field(default=None, description="What DuckDB ATTACHes READ_ONLY as `warehouse`.")
+    setup: list[str] = Field(default_factory=list, description="DuckDB statements run before every extract.")
+    adbc_driver: str | None = Field(default=None, description="ADBC driver: postgresql, sqlite, snowflake, ...")
+    uri_env: str | None = Field(default=None, description="NAME of the variable holding the ADBC URI.")
+
+    def source(self) -> WarehouseSource:
+        return warehouse_source(self.path, self.attach, self.setup, self.adbc_driver, self.uri_env)
 
     def extract(
         self,
@@ -102,15 +109,18 @@ class WarehouseResource(dg.ConfigurableResource):
         temporary: bool = False,
     ) -> int:
         """Run `sql_file` for `[start, end)` into `table` of `con`; returns its row count."""
-        if not Path(self.path).is_file():
-            raise ConfigError(f"warehouse file {self.path} does not exist (warehouse.path)")
-        attach_warehouse(con, self.path)
-        query = sql_file.read_text(encoding="utf-8").strip().rstrip(";")
-        con.execute(
-            f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {quote_identifier(table)} AS\n{query}",
-            {"window_start": start.astimezone(timezone.utc), "window_end": end.astimezone(timezone.utc)},
-        )
-        return con.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()[0]
+        source = self.source()
+        if source.path is not None and not Path(source.path).is_file():
+            raise ConfigError(f"warehouse file {source.path} does not exist (warehouse.path)")
+        return extract_window(con, source, sql_file, start, end, table, temporary=temporary)
+
+
+def warehouse_source(
+    path: str | None, attach: str | None, setup: list[str], adbc_driver: str | None, uri_env: str | None
+) -> WarehouseSource:
+    """The engine's `WarehouseSource` of these settings; a bad combination fails naming the key."""
+    given = {"path": path, "attach": attach, "setup": list(setup), "adbc_driver": adbc_driver, "uri_env": uri_env}
+    return WarehouseSource.parse({key: value for key, value in given.items() if value not in (None, [])})
 
 
 class PipelineStateResource(dg.ConfigurableResource):

@@ -130,6 +130,20 @@ class ScheduleSettings(dg.Resolvable, dg.Model):
 
 
 class WarehouseSettings(dg.Resolvable, dg.Model):
-    """The company's warehouse the extract SQL reads."""
+    """The company's warehouse the extract SQL reads: one of a DuckDB file (`path`), files the DuckDB
+    SQL reads itself (nothing set), anything DuckDB attaches (`attach` + `setup`), or a database
+    read through ADBC (`adbc_driver` + `uri_env`). See docs/warehouses.md."""
 
-    path: str = Field(description="Path of the warehouse DuckDB file, attached READ_ONLY as `warehouse`.")
+    path: str | None = Field(default=None, description="A DuckDB file, attached READ_ONLY as `warehouse`.")
+    attach: str | None = Field(
+        default=None, description="What DuckDB ATTACHes READ_ONLY as `warehouse`; ${NAME} reads the environment."
+    )
+    setup: list[str] = Field(
+        default_factory=list, description="DuckDB statements run before every extract; ${NAME} reads the environment."
+    )
+    adbc_driver: str | None = Field(
+        default=None, description="ADBC driver (postgresql, sqlite, snowflake, bigquery): the SQL runs in the warehouse."
+    )
+    uri_env: str | None = Field(
+        default=None, description="NAME of the environment variable holding the ADBC URI (default PINTEREST_WAREHOUSE_URI)."
+    )
