@@ -17,7 +17,7 @@ import pandas as pd
 from naive_baseline import naive_transform
 
 from pinterest_pipeline.config import PipelineConfig
-from pinterest_pipeline.sources import register_source
+from pinterest_pipeline.transform.sources import register_source
 from pinterest_pipeline.transform import transform
 
 

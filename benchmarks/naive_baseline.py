@@ -2,7 +2,7 @@
 
 This is how a transform to the Pinterest API for Conversions is usually written: read the rows with
 pandas, loop over them in Python, normalize each identifier with the reference normalizer
-(`pinterest_pipeline.normalize.reference`), hash with `hashlib`, build a dict per event and
+(`pinterest_pipeline.transform.normalize.reference`), hash with `hashlib`, build a dict per event and
 `json.dumps` it. It applies the rules of DESIGN §4 (event names through the taxonomy, event time,
 action source, the identifier rule, age limits, amounts, currency, products, language, click id,
 LDP, app fields, in-run duplicates) to contract rows with the column types the extract SQL yields.
@@ -33,7 +33,7 @@ import pandas as pd
 import pycountry
 
 from pinterest_pipeline.config import PipelineConfig, load_config
-from pinterest_pipeline.normalize import reference
+from pinterest_pipeline.transform.normalize import reference
 from pinterest_pipeline.taxonomy import PAGE_VIEW, event_key, resolve_mapping
 
 ACTION_SOURCES = {"app_android", "app_ios", "web", "offline"}

@@ -137,7 +137,7 @@ def stage_equivalence(bench: Benchmark) -> dict[str, Any]:
 def stage_send(bench: Benchmark) -> dict[str, Any]:
     from pinterest_pipeline.delivery import PinterestTarget, deliver
     from pinterest_pipeline.fake_api import DEFAULT_ACCESS_TOKEN, DEFAULT_AD_ACCOUNT_ID
-    from pinterest_pipeline.sources import register_source
+    from pinterest_pipeline.transform.sources import register_source
     from pinterest_pipeline.transform import transform
 
     day = bench.day(bench.args.rows)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from pinterest_pipeline.errors import InputError
-from pinterest_pipeline.package_files import read_sql
-from pinterest_pipeline.sources import quote_identifier
+from pinterest_pipeline.support.package_files import read_sql
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 
 WAREHOUSE_ALIAS = "warehouse"
 

@@ -18,7 +18,7 @@ def _private_macro_cache(tmp_path_factory):
     """The suite writes its generated-macro cache in a directory of its own, not the user's."""
     import os
 
-    from pinterest_pipeline.normalize.macro_cache import CACHE_DIR_ENV
+    from pinterest_pipeline.transform.normalize.macro_cache import CACHE_DIR_ENV
 
     previous = os.environ.get(CACHE_DIR_ENV)
     os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("macro-cache"))

@@ -17,7 +17,7 @@ from dagster_duckdb import DuckDBResource
 from dagster_project.definitions import ASSET_CHECKS, ASSETS
 from dagster_project.resources import ClockResource, PinterestResource, PipelineConfigResource, WarehouseResource
 from pinterest_pipeline.fake_api import FakePinterestApi
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
 ROWS_PER_DAY = 60
 WAREHOUSE_DAYS = 3

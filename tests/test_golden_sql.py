@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from pinterest_pipeline import contract
+from pinterest_pipeline.transform import contract
 from pinterest_pipeline.config import build_config
-from pinterest_pipeline.contract import SourceColumns
-from pinterest_pipeline.event_sql import build_event_json_query, build_row_check_query
+from pinterest_pipeline.transform.contract import SourceColumns
+from pinterest_pipeline.transform.event_sql import build_event_json_query, build_row_check_query
 
 SNAPSHOT_DIR = Path(__file__).parent / "golden_sql"
 UPDATE_ENV = "UPDATE_GOLDEN_SQL"

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from pinterest_pipeline.normalize import lookups, reference
-from pinterest_pipeline.normalize.sql import install_normalize_macros
+from pinterest_pipeline.transform.normalize import lookups, reference
+from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
 
 PROPERTY_SETTINGS = settings(
     deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

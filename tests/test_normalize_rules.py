@@ -12,8 +12,8 @@ import hashlib
 import duckdb
 import pytest
 
-from pinterest_pipeline.normalize import reference
-from pinterest_pipeline.normalize.sql import install_normalize_macros
+from pinterest_pipeline.transform.normalize import reference
+from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
 
 HEX = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"  # an already hashed value
 DROPPED = None

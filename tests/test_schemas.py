@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pinterest_pipeline.package_files import load_schema
+from pinterest_pipeline.support.package_files import load_schema
 
 from .conftest import OFFICIAL_SCHEMA_DIR
 

@@ -237,7 +237,7 @@ def test_input_or_warehouse_is_required(tmp_path, capsys):
 
 
 def test_warehouse_day(tmp_path, capsys, validate_events):
-    from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+    from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
     warehouse = tmp_path / "shop.duckdb"
     generate_sample_warehouse(warehouse, days=2, rows_per_day=60, end=date(2024, 6, 3))
@@ -255,7 +255,7 @@ def test_duplicates_are_left_out_of_the_events_file_in_every_batch(tmp_path, nam
     """The events file is streamed in batches and the in-run duplicates are dropped on the way:
     with batches of 7 rows, every batch holds some, and the file keeps each first row, in order,
     whether the input is placed by its Parquet row numbers or copied (CSV, NDJSON)."""
-    from pinterest_pipeline import ndjson_output
+    from pinterest_pipeline.transform import ndjson_output
 
     monkeypatch.setattr(ndjson_output, "BATCH_ROWS", 7)
     rows = (

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from dagster_project import demo_runs
     from dagster_project.definitions import build_definitions, resources_from_environment
     from pinterest_pipeline.fake_api import FakePinterestApi
-    from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+    from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
     console = Console()
     workdir = Path(args.dir).resolve()

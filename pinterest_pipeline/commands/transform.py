@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 
 from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
-from pinterest_pipeline.duckdb_session import bounded_connection
+from pinterest_pipeline.support.duckdb_session import bounded_connection
 from pinterest_pipeline.errors import InputError, first_line
-from pinterest_pipeline.ndjson_output import write_transform_files
-from pinterest_pipeline.sources import SOURCE_VIEW, register_source
+from pinterest_pipeline.transform.ndjson_output import write_transform_files
+from pinterest_pipeline.transform.sources import SOURCE_VIEW, register_source
 from pinterest_pipeline.transform import TransformResult, check_rows
 
 WAREHOUSE_EXTRACTS = ("extract_orders", "extract_events")

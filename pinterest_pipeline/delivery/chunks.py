@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pinterest_pipeline.arrow_bytes import concatenated_bytes
+from pinterest_pipeline.support.arrow_bytes import concatenated_bytes
 from pinterest_pipeline.delivery.ledger import LedgerScope, run_sql_relation, send_plan_sql, sendable_statuses
 
 _BODY_START = b'{"data":['

@@ -19,7 +19,7 @@ import fastjsonschema
 import msgspec
 import orjson
 
-from pinterest_pipeline.package_files import load_schema
+from pinterest_pipeline.support.package_files import load_schema
 
 
 class InvalidRequest(ValueError):

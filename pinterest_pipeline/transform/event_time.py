@@ -12,7 +12,7 @@ overlap, so the macros below resolve the offset themselves from two probes one d
 
 from __future__ import annotations
 
-from pinterest_pipeline import contract
+from pinterest_pipeline.transform import contract
 
 # Time zones that never change their offset: local seconds are UTC seconds.
 UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "Etc/UCT", "UCT"})

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from pinterest_pipeline.sample_vocabulary import PRODUCT_ADJECTIVES, PRODUCT_NOUNS, place_rows, vocabularies
+from pinterest_pipeline.sample.vocabulary import PRODUCT_ADJECTIVES, PRODUCT_NOUNS, place_rows, vocabularies
 
 # Share of a day's rows that are orders; the rest are behavioural events.
 ORDER_SHARE = 0.1

@@ -16,7 +16,7 @@ def sql_path(name: str) -> Path:
     packaged = Path(str(_PACKAGE / "sql" / name))
     if packaged.exists():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "sql" / name
+    checkout = Path(__file__).resolve().parents[2] / "sql" / name
     if checkout.exists():
         return checkout
     raise FileNotFoundError(f"sql/{name} is not shipped with this installation")

@@ -25,12 +25,13 @@ from typing import Any, Callable
 import duckdb
 
 from pinterest_pipeline.config import PipelineConfig
-from pinterest_pipeline.contract import SourceColumns, inspect_source
-from pinterest_pipeline.event_sql import build_event_json_query, build_row_check_query
-from pinterest_pipeline.event_time import EVENT_TIME_MACROS
-from pinterest_pipeline.normalize.sql import install_normalize_macros
-from pinterest_pipeline.payload_sql import PAYLOAD_MACROS
-from pinterest_pipeline.sources import POSITION_COLUMN, qualified_name, quote_identifier
+from pinterest_pipeline.transform.contract import SourceColumns, inspect_source
+from pinterest_pipeline.transform.event_sql import build_event_json_query, build_row_check_query
+from pinterest_pipeline.transform.event_time import EVENT_TIME_MACROS
+from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
+from pinterest_pipeline.transform.payload import PAYLOAD_MACROS
+from pinterest_pipeline.support.sql_identifiers import qualified_name, quote_identifier
+from pinterest_pipeline.transform.sources import POSITION_COLUMN
 
 SOURCE_COPY = "pp_source_rows"
 CHECKED_ROWS = "pp_checked_rows"

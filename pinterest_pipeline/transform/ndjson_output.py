@@ -20,10 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinterest_pipeline.arrow_bytes import concatenated_bytes
+from pinterest_pipeline.support.arrow_bytes import concatenated_bytes
 from pinterest_pipeline.errors import PipelineError
-from pinterest_pipeline.sources import qualified_name
-from pinterest_pipeline.transform import CheckedRows
+from pinterest_pipeline.support.sql_identifiers import qualified_name
+from pinterest_pipeline.transform.tables import CheckedRows
 
 # Events per Arrow batch read from the query: large enough that a write is one big system call,
 # small enough that a batch's JSON (about 1.1 KB per event, 27 MB) keeps the process well inside

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import duckdb
 
-from pinterest_pipeline.contract import inspect_source
+from pinterest_pipeline.transform.contract import inspect_source
 from pinterest_pipeline.errors import InputError, first_line
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 
 SOURCE_VIEW = "pinterest_source"
 # A row's 0-based place, carried by a source that knows it (a Parquet file's row numbers, the
 # Dagster day's extracts), so the transform can place its rows without copying them
-# (`transform._placed_source`).
+# (`transform.tables._placed_source`).
 POSITION_COLUMN = "pp_source_position"
 
 _PARQUET = (".parquet", ".pq")
@@ -25,16 +26,6 @@ _JSON = (".json", ".json.gz")
 _DUCKDB = (".duckdb", ".db", ".ddb")
 _SQL_START = re.compile(r"^\s*(select|with|from|values|table|\()\b", re.IGNORECASE)
 _FORMAT_NAMES = {_PARQUET: "Parquet", _CSV: "CSV", _NDJSON: "NDJSON", _JSON: "JSON"}
-
-
-def quote_identifier(name: str) -> str:
-    """A DuckDB identifier literal (identifiers cannot be bound as parameters)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified_name(name: str) -> str:
-    """A possibly schema- or database-qualified table name (`db.schema.table`) as identifiers."""
-    return ".".join(quote_identifier(part) for part in name.split("."))
 
 
 def register_source(con: duckdb.DuckDBPyConnection, input: str, view: str = SOURCE_VIEW) -> str:

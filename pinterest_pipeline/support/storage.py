@@ -17,7 +17,7 @@ import re
 
 import duckdb
 
-from pinterest_pipeline.sources import quote_identifier
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 
 # Columns holding whole event texts, in every table that stages events for delivery.
 EVENT_TEXT_COLUMNS = frozenset({"event_json"})

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
-from pinterest_pipeline.normalize import lookups
+from pinterest_pipeline.transform.normalize import lookups
 
 PHONE_WITHOUT_COUNTRY_CODE = "phone_without_country_code"
 PHONE_INVALID_LENGTH = "phone_invalid_length"

@@ -32,13 +32,13 @@ from typing import Any, Callable
 import duckdb
 import pycountry
 
-from pinterest_pipeline import contract
+from pinterest_pipeline.transform import contract
 from pinterest_pipeline.config import PipelineConfig
-from pinterest_pipeline.contract import SourceColumns
-from pinterest_pipeline.event_time import event_time_sql, uses_source_timezone
-from pinterest_pipeline.normalize.reference import PHONE_INVALID_LENGTH, PHONE_WITHOUT_COUNTRY_CODE, ZIP_MALFORMED
-from pinterest_pipeline.sources import qualified_name, quote_identifier
-from pinterest_pipeline.sql_parameters import used_parameters
+from pinterest_pipeline.transform.contract import SourceColumns
+from pinterest_pipeline.transform.event_time import event_time_sql, uses_source_timezone
+from pinterest_pipeline.transform.normalize.reference import PHONE_INVALID_LENGTH, PHONE_WITHOUT_COUNTRY_CODE, ZIP_MALFORMED
+from pinterest_pipeline.support.sql_identifiers import qualified_name, quote_identifier
+from pinterest_pipeline.support.sql_parameters import used_parameters
 from pinterest_pipeline.taxonomy import event_key_sql, mapping_rows
 
 ACTION_SOURCES = ("app_android", "app_ios", "web", "offline")

@@ -4,6 +4,6 @@
 rules inside queries, byte for byte; `lookups` holds the tables both read.
 """
 
-from pinterest_pipeline.normalize.sql import install_normalize_macros
+from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
 
 __all__ = ["install_normalize_macros"]

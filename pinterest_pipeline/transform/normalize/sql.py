@@ -42,9 +42,9 @@ from functools import cache
 
 import duckdb
 
-from pinterest_pipeline.normalize import lookups
-from pinterest_pipeline.normalize.macro_cache import cached_statements
-from pinterest_pipeline.normalize.reference import (
+from pinterest_pipeline.transform.normalize import lookups
+from pinterest_pipeline.transform.normalize.macro_cache import cached_statements
+from pinterest_pipeline.transform.normalize.reference import (
     E164_MAX_DIGITS,
     E164_MIN_DIGITS,
     PHONE_INVALID_LENGTH,

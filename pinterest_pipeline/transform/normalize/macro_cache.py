@@ -23,8 +23,8 @@ from pathlib import Path
 CACHE_DIR_ENV = "PINTEREST_PIPELINE_CACHE_DIR"
 
 # The modules whose code decides the macro text; their sources are part of the key.
-_SOURCE_MODULES = ("pinterest_pipeline.normalize.sql", "pinterest_pipeline.normalize.lookups",
-                   "pinterest_pipeline.normalize.reference")
+_SOURCE_MODULES = ("pinterest_pipeline.transform.normalize.sql", "pinterest_pipeline.transform.normalize.lookups",
+                   "pinterest_pipeline.transform.normalize.reference")
 _LIBRARIES = ("duckdb", "phonenumbers", "pycountry")
 
 
