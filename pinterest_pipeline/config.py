@@ -18,8 +18,10 @@ import pycountry
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.event_fields import ACTION_SOURCES
 
-ActionSource = Literal["app_android", "app_ios", "web", "offline"]
+# `Literal[a_tuple]` is `Literal[*a_tuple]`: the accepted values are those of the event field table.
+ActionSource = Literal[ACTION_SOURCES]  # type: ignore[valid-type]
 
 ENV_PREFIX = "PINTEREST_PIPELINE_"
 DEFAULT_STATE_PATH = Path(".pinterest_pipeline/pipeline.duckdb")

@@ -1,4 +1,4 @@
-"""Files that ship inside the package: the extract SQL and Pinterest's official JSON schemas."""
+"""Files that ship inside the package: the extract SQL, the macros' SQL and Pinterest's official JSON schemas."""
 
 from __future__ import annotations
 
@@ -30,3 +30,18 @@ def read_sql(name: str) -> str:
 def load_schema(name: str) -> dict[str, Any]:
     """One of Pinterest's JSON schemas: `conversion_events_request`, `_response` or `_error`."""
     return json.loads((_PACKAGE / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def package_text(package: str, name: str) -> str:
+    """The text of the file `name` shipped inside the Python package `package` (e.g. a module's
+    `__package__`), read through `importlib.resources` so it works from a wheel or a zip."""
+    return (resources.files(package) / name).read_text(encoding="utf-8")
+
+
+def sql_template(package: str, name: str) -> str:
+    """A `.sql` file of `package` without its opening comment block (the file's header: it
+    documents the file and is no part of the first statement)."""
+    lines = package_text(package, name).splitlines(keepends=True)
+    while lines and (lines[0].startswith("--") or not lines[0].strip()):
+        lines.pop(0)
+    return "".join(lines)

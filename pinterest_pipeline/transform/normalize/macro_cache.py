@@ -17,14 +17,19 @@ import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 CACHE_DIR_ENV = "PINTEREST_PIPELINE_CACHE_DIR"
 
-# The modules whose code decides the macro text; their sources are part of the key.
-_SOURCE_MODULES = ("pinterest_pipeline.transform.normalize.sql", "pinterest_pipeline.transform.normalize.lookups",
-                   "pinterest_pipeline.transform.normalize.reference")
+# The modules and files whose text decides the macro text; their sources are part of the key.
+_SOURCE_MODULES = (
+    "pinterest_pipeline.transform.normalize.sql",
+    "pinterest_pipeline.transform.normalize.lookups",
+    "pinterest_pipeline.transform.normalize.reference",
+    "pinterest_pipeline.event_fields",
+)
+_SOURCE_FILES = ("macros.sql", "hash_macro.sql")  # beside this module
 _LIBRARIES = ("duckdb", "phonenumbers", "pycountry")
 
 
@@ -45,6 +50,8 @@ def cache_key() -> str:
         digest.update(f"|{library}={metadata.version(library)}".encode())
     for module in _SOURCE_MODULES:
         digest.update(Path(sys.modules[module].__file__).read_bytes())
+    for name in _SOURCE_FILES:
+        digest.update((resources.files(__package__) / name).read_bytes())
     return digest.hexdigest()[:32]
 
 
