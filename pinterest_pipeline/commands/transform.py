@@ -24,6 +24,8 @@ from pinterest_pipeline.transform.sources import SOURCE_VIEW, register_source
 from pinterest_pipeline.transform import TransformResult, check_rows
 
 WAREHOUSE_EXTRACTS = ("extract_orders", "extract_events")
+# Unmapped event names the summary shows; the transform result holds more.
+SHOWN_NAMES = 10
 
 # Option -> config key, for the options that override the config file (plus --max-event-age-days).
 CONFIG_OPTIONS = {
@@ -118,11 +120,15 @@ def run(args: argparse.Namespace) -> int:
             checked = check_rows(con, source, config, now=now, source_label=label, on_stage=progress.stage)
             progress.stage("normalizing, hashing and writing events")
             warnings = write_transform_files(con, checked, args.out, args.rejected, on_progress=progress.share)
-            result = TransformResult(checked.rows_in, checked.events, checked.rejected, warnings)
+            result = checked.result(warnings)
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         # Bad data found while reading the whole input (past what type sniffing saw).
         raise InputError(f"{label}: {first_line(exc)}") from None
     print(summary(result, args.out, args.rejected))
+    if result.rejected_for_one_reason:
+        # The files are written (an audit of what was wrong), but a run that sends nothing fails.
+        print(f"pinterest-pipeline transform: error: {label}: {result.rejected_for_one_reason}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -133,6 +139,14 @@ def summary(result: TransformResult, events_path: Path, rejects_path: Path) -> s
         lines.append("rejected: " + ", ".join(f"{reason} {count:,}" for reason, count in result.rejected.items()))
     if result.warnings:
         lines.append("warnings: " + ", ".join(f"{code} {count:,}" for code, count in result.warnings.items()))
+    if result.custom_event_names:
+        lines.append(
+            "sent as custom (no mapping): "
+            + ", ".join(f"{name} {count:,}" for name, count in list(result.custom_event_names.items())[:SHOWN_NAMES])
+            + (f", and {len(result.custom_event_names) - SHOWN_NAMES} more" if len(result.custom_event_names) > SHOWN_NAMES else "")
+        )
+    if result.ignored_columns:
+        lines.append("ignored columns: " + ", ".join(result.ignored_columns))
     lines.append(f"wrote {events_path} and {rejects_path}")
     return "\n".join(lines)
 

@@ -1,17 +1,21 @@
 """The conversion source contract (DESIGN §3): which columns a source may have, of which types.
 
-Columns are matched by name; unknown columns are ignored. A source is checked once, before any row
+Columns are matched by name (case-insensitively). A column that is not in the contract is not read,
+but it is never ignored silently: `SourceColumns.ignored` lists it, with the contract column it was
+probably meant to be, and the transform reports the list. A source is checked once, before any row
 is read, so that a missing required column or a column of an unusable type fails with one line that
 names the source and the column.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
 
 import duckdb
 
 from pinterest_pipeline.errors import InputError, first_line
+from pinterest_pipeline.event_fields import APP_DEVICE_FIELDS
 
 # Kinds of DuckDB column types, as far as the transform cares.
 TEXT = "text"  # VARCHAR, JSON
@@ -109,14 +113,16 @@ COLUMNS: dict[str, ColumnSpec] = {
     "products": _spec(
         {STRUCT_LIST, TEXT}, "LIST of STRUCT(product_id, price, quantity, name, category, brand) or a JSON array"
     ),
-    **dict.fromkeys(
-        ["app_id", "app_name", "app_version", "device_brand", "device_carrier", "device_model", "device_type", "os_version"],
-        _ANY_SCALAR,
-    ),
+    **dict.fromkeys(APP_DEVICE_FIELDS, _ANY_SCALAR),
     "wifi": _BOOL,
 }
 
 REQUIRED_COLUMNS = ("event_id", "event_name", "event_time")
+
+# A row's 0-based place, carried by a source that knows it (a Parquet file's row numbers, the
+# Dagster day's extracts), so the transform can place its rows without copying them
+# (`transform.tables._placed_source`). The pipeline's own column: read, never reported as ignored.
+POSITION_COLUMN = "pp_source_position"
 
 # Fields of a `products` element, with the kinds each accepts.
 PRODUCT_FIELDS: dict[str, frozenset[str]] = {
@@ -145,10 +151,14 @@ def kind_of(column_type: duckdb.DuckDBPyType) -> str:
 @dataclass(frozen=True)
 class SourceColumns:
     """The contract columns a source has: name -> kind, and for `products` elements the
-    contract field name -> (the field's name in the source struct, kind)."""
+    contract field name -> (the field's name in the source struct, kind). `ignored` lists the
+    source's columns (and `products.<field>` fields) the contract does not have, each as it is
+    spelled in the source with a did-you-mean hint when one is close (`email_address (did you
+    mean email?)`)."""
 
     kinds: dict[str, str]
     product_fields: dict[str, tuple[str, str]]
+    ignored: tuple[str, ...] = field(default=())
 
     def has(self, name: str) -> bool:
         return name in self.kinds and self.kinds[name] != NULL
@@ -193,4 +203,49 @@ def inspect_source(con: duckdb.DuckDBPyConnection, relation: str, label: str | N
             if field_kind not in accepted:
                 raise InputError(f"{label}: field products.{field_name} has type {field_type}; expected a scalar")
             product_fields[field_name.lower()] = (field_name, field_kind)
-    return SourceColumns(kinds, product_fields)
+    return SourceColumns(kinds, product_fields, _ignored(described.columns, present, kinds))
+
+
+def _ignored(source_columns: list[str], present: dict[str, duckdb.DuckDBPyType], kinds: dict[str, str]) -> tuple[str, ...]:
+    """The source's columns and product fields the contract does not read, with a hint each."""
+    ignored = [
+        _with_hint(name, COLUMNS)
+        for name in source_columns
+        if name.lower() not in COLUMNS and name.lower() != POSITION_COLUMN
+    ]
+    if kinds.get("products") == STRUCT_LIST:
+        element = dict(present["products"].children)["child"]
+        ignored += [
+            _with_hint(f"products.{field_name}", [f"products.{known}" for known in PRODUCT_FIELDS])
+            for field_name, _ in element.children
+            if field_name.lower() not in PRODUCT_FIELDS
+        ]
+    return tuple(ignored)
+
+
+def _with_hint(name: str, known: list[str] | dict[str, ColumnSpec]) -> str:
+    suggestion = did_you_mean(name, list(known))
+    return f"{name} (did you mean {suggestion}?)" if suggestion else name
+
+
+def did_you_mean(name: str, known: list[str]) -> str | None:
+    """The known name `name` was probably meant to be: one it contains as a whole `_`-separated
+    part (`email_address` -> `email`, `customer_first_name` -> `first_name`), the longest such;
+    else the only one that contains all of its parts (`ip_address` -> `client_ip_address`); else
+    the closest spelling (`emial` -> `email`); else None."""
+    lowered = name.lower()
+    parts = lowered.replace(".", "_").replace("-", "_").split("_")
+    contained = [candidate for candidate in known if _holds_parts(parts, candidate.lower().split("_"))]
+    if contained:
+        return max(contained, key=len)
+    containing = [candidate for candidate in known if _holds_parts(candidate.lower().split("_"), parts)]
+    if len(parts) > 1 and len(containing) == 1:
+        return containing[0]
+    if len(lowered) < 4:  # too short to tell a typo from another word (`ip` is not `zip`)
+        return None
+    close = difflib.get_close_matches(lowered, known, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _holds_parts(parts: list[str], wanted: list[str]) -> bool:
+    return any(parts[i : i + len(wanted)] == wanted for i in range(len(parts)))

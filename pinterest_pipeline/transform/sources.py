@@ -9,15 +9,13 @@ from pathlib import Path
 
 import duckdb
 
+# POSITION_COLUMN is re-exported: the Dagster day view and the transform read it from here.
+from pinterest_pipeline.transform.contract import POSITION_COLUMN as POSITION_COLUMN
 from pinterest_pipeline.transform.contract import inspect_source
 from pinterest_pipeline.errors import InputError, first_line
 from pinterest_pipeline.support.sql_identifiers import quote_identifier
 
 SOURCE_VIEW = "pinterest_source"
-# A row's 0-based place, carried by a source that knows it (a Parquet file's row numbers, the
-# Dagster day's extracts), so the transform can place its rows without copying them
-# (`transform.tables._placed_source`).
-POSITION_COLUMN = "pp_source_position"
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".csv.gz", ".tsv.gz")

@@ -26,6 +26,7 @@ import duckdb
 
 from pinterest_pipeline.config import PipelineConfig
 from pinterest_pipeline.transform.contract import SourceColumns, inspect_source
+from pinterest_pipeline.transform.diagnostics import single_reason_rejection, unmapped_event_names
 from pinterest_pipeline.transform.event_sql import build_event_json_query, build_row_check_query
 from pinterest_pipeline.transform.event_time import EVENT_TIME_MACROS
 from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
@@ -49,6 +50,12 @@ class TransformResult:
     warnings: dict[str, int] = field(default_factory=dict)
     events_table: str = "pinterest_events"
     rejects_table: str = "pinterest_rejects"
+    # Source columns the contract does not read, with did-you-mean hints (`contract.SourceColumns.ignored`).
+    ignored_columns: tuple[str, ...] = ()
+    # Source event names no taxonomy or mapping knows, sent as `custom`: name -> events, most first.
+    custom_event_names: dict[str, int] = field(default_factory=dict)
+    # When a non-empty input had every row rejected for one reason: that, with an example row.
+    rejected_for_one_reason: str | None = None
 
     @property
     def rejected_total(self) -> int:
@@ -70,6 +77,8 @@ class CheckedRows:
     now: datetime
     rows_in: int
     rejected: dict[str, int]
+    custom_event_names: dict[str, int] = field(default_factory=dict)
+    rejected_for_one_reason: str | None = None
 
     @property
     def events(self) -> int:
@@ -83,6 +92,20 @@ class CheckedRows:
         """The events query (see `build_event_json_query`, duplicates included) and its bound values."""
         return build_event_json_query(
             self.source, self.position, self.columns, self.config, self.now, line_terminated=line_terminated
+        )
+
+    def result(self, warnings: dict[str, int], **tables: str) -> TransformResult:
+        """The counts of this transform once its events are built, with their `warnings`;
+        `tables` names the events and rejects tables when they are not the defaults."""
+        return TransformResult(
+            rows_in=self.rows_in,
+            events=self.events,
+            rejected=self.rejected,
+            warnings=warnings,
+            ignored_columns=self.columns.ignored,
+            custom_event_names=self.custom_event_names,
+            rejected_for_one_reason=self.rejected_for_one_reason,
+            **tables,
         )
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -147,8 +170,13 @@ def check_rows(
     rejected = dict(
         con.execute(f"SELECT reason, count(*) FROM {rejects} GROUP BY reason ORDER BY count(*) DESC, reason").fetchall()
     )
+    custom_event_names = unmapped_event_names(con, CHECKED_ROWS, source, position, config)
+    one_reason = single_reason_rejection(con, rejects_table, source, position, rows_in, rejected)
     con.execute(f"DROP TABLE {CHECKED_ROWS}")
-    return CheckedRows(source, position, rejects_table, DUPLICATES, columns, config, now, rows_in, rejected)
+    return CheckedRows(
+        source, position, rejects_table, DUPLICATES, columns, config, now, rows_in, rejected, custom_event_names,
+        one_reason,
+    )
 
 
 def transform(
@@ -198,14 +226,7 @@ def transform(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return TransformResult(
-        rows_in=checked.rows_in,
-        events=checked.events,
-        rejected=checked.rejected,
-        warnings=warnings,
-        events_table=events_table,
-        rejects_table=rejects_table,
-    )
+    return checked.result(warnings, events_table=events_table, rejects_table=rejects_table)
 
 
 def _placed_source(con: duckdb.DuckDBPyConnection, source: str) -> tuple[str, str]:
