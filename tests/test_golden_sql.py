@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from pinterest_pipeline.transform import contract
 from pinterest_pipeline.config import build_config
+from pinterest_pipeline.transform import contract
 from pinterest_pipeline.transform.contract import SourceColumns
 from pinterest_pipeline.transform.event_sql import build_event_json_query, build_row_check_query
 

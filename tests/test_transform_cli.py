@@ -1,13 +1,13 @@
-"""`pinterest-pipeline transform` (DESIGN §8): real Parquet, CSV, NDJSON and DuckDB inputs, both
+"""`pinterest-pipeline transform`: real Parquet, CSV, NDJSON and DuckDB inputs, both
 output files always written, options mapped to config, and bad inputs or config failing with one
 line that names the problem, a non-zero exit code and no output written."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
-import json
 from datetime import date
 from pathlib import Path
 

@@ -76,16 +76,23 @@ PAGE_CATEGORIES: Weighted = [
     )
 ]
 WEB_USER_AGENTS: Weighted = [
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", 30),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15", 20),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", 20),
-    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36", 15),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/124.0.0.0 Safari/537.36", 30),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/17.4 Safari/605.1.15", 20),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/17.4 Mobile/15E148 Safari/604.1", 20),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/124.0.0.0 Mobile Safari/537.36", 15),
     ("Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", 5),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0", 5),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0", 5),
     (None, 5),
 ]
 IOS_DEVICES: Weighted = [
-    (("iPhone15,2", "phone", "17.4.1"), 40), (("iPhone14,7", "phone", "16.7.2"), 35), (("iPad13,4", "tablet", "17.4"), 25),
+    (("iPhone15,2", "phone", "17.4.1"), 40),
+    (("iPhone14,7", "phone", "16.7.2"), 35),
+    (("iPad13,4", "tablet", "17.4"), 25),
 ]
 ANDROID_DEVICES: Weighted = [
     (("Samsung", "SM-S918B", "phone", "14"), 40), (("Google", "Pixel 8", "phone", "14"), 35),

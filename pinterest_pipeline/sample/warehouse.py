@@ -77,7 +77,8 @@ _IP_POOL = """
 SELECT list(
     CASE WHEN percent(a, 400) < 10
         THEN printf('2001:db8:%x::%x', draw(a, 401) % 65536, draw(a, 402) % 65536)
-        ELSE printf('%d.%d.%d.%d', 1 + draw(a, 401) % 223, draw(a, 402) % 256, draw(a, 403) % 256, 1 + draw(a, 404) % 254)
+        ELSE printf('%d.%d.%d.%d', 1 + draw(a, 401) % 223, draw(a, 402) % 256, draw(a, 403) % 256,
+                    1 + draw(a, 404) % 254)
     END ORDER BY a)
 FROM range(4096) AS r(a)
 """
@@ -248,11 +249,14 @@ SELECT
     CASE platform WHEN 'app_ios' THEN '1234567890' WHEN 'app_android' THEN 'com.example.shop' END AS app_id,
     CASE WHEN platform LIKE 'app_%' THEN 'Example Shop' END AS app_name,
     CASE WHEN platform LIKE 'app_%' THEN pick('app_version', src, 226) END AS app_version,
-    CASE platform WHEN 'app_ios' THEN 'Apple' WHEN 'app_android' THEN pick('android_brand', src, 228) END AS device_brand,
+    CASE platform WHEN 'app_ios' THEN 'Apple'
+        WHEN 'app_android' THEN pick('android_brand', src, 228) END AS device_brand,
     CASE WHEN platform LIKE 'app_%' THEN pick('carrier', src, 231) END AS device_carrier,
-    CASE platform WHEN 'app_ios' THEN pick('ios_model', src, 227) WHEN 'app_android' THEN pick('android_model', src, 228) END
+    CASE platform WHEN 'app_ios' THEN pick('ios_model', src, 227)
+        WHEN 'app_android' THEN pick('android_model', src, 228) END
         AS device_model,
-    CASE platform WHEN 'app_ios' THEN pick('ios_type', src, 227) WHEN 'app_android' THEN pick('android_type', src, 228) END
+    CASE platform WHEN 'app_ios' THEN pick('ios_type', src, 227)
+        WHEN 'app_android' THEN pick('android_type', src, 228) END
         AS device_type,
     CASE platform WHEN 'app_ios' THEN pick('ios_os', src, 227) WHEN 'app_android' THEN pick('android_os', src, 228) END
         AS os_version,

@@ -20,7 +20,9 @@ def concatenated_bytes(values: pa.Array | pa.ChunkedArray) -> memoryview:
     _validity, offsets, data = array.buffers()
     large = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
     offset_type = np.int64 if large else np.int32
-    bounds = np.frombuffer(offsets, dtype=offset_type, count=len(array) + 1, offset=array.offset * offset_type().itemsize)
+    bounds = np.frombuffer(
+        offsets, dtype=offset_type, count=len(array) + 1, offset=array.offset * offset_type().itemsize
+    )
     if data is None:
         return memoryview(b"")
     return memoryview(data)[int(bounds[0]) : int(bounds[-1])]

@@ -2,7 +2,7 @@
 
 An in-memory database keeps every table in RAM unless it has a memory limit and somewhere to
 spill; with both, tables, sorts and joins larger than the limit move to temporary files, so a
-partition of tens of millions of rows runs in constant memory (DESIGN §2, §10).
+partition of tens of millions of rows runs in constant memory (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import duckdb
 
 MEMORY_LIMIT_ENV = "PINTEREST_PIPELINE_DUCKDB_MEMORY_LIMIT"
 # DuckDB's own buffers; the process adds Python, the extensions, DuckDB's unmanaged memory and the
-# Arrow batches of events on their way to the file (about 600-750 MB more at peak). Measured on a
-# 10M-row day: 256 MB keeps the process under 1 GiB and costs about 6% of the speed of 768 MB.
+# Arrow batches of events on their way to the file. On a 10M-row day (the memory benchmark in
+# benchmarks/), 256 MB keeps the process under 1 GiB at a small cost in speed against more.
 DEFAULT_MEMORY_LIMIT = "256MB"
 
 

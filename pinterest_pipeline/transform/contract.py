@@ -1,4 +1,4 @@
-"""The conversion source contract (DESIGN §3): which columns a source may have, of which types.
+"""The conversion source contract (docs/rules.md#the-source-contract): which columns a source may have, of which types.
 
 Columns are matched by name (case-insensitively). A column that is not in the contract is not read,
 but it is never ignored silently: `SourceColumns.ignored` lists it, with the contract column it was
@@ -206,7 +206,9 @@ def inspect_source(con: duckdb.DuckDBPyConnection, relation: str, label: str | N
     return SourceColumns(kinds, product_fields, _ignored(described.columns, present, kinds))
 
 
-def _ignored(source_columns: list[str], present: dict[str, duckdb.DuckDBPyType], kinds: dict[str, str]) -> tuple[str, ...]:
+def _ignored(
+    source_columns: list[str], present: dict[str, duckdb.DuckDBPyType], kinds: dict[str, str]
+) -> tuple[str, ...]:
     """The source's columns and product fields the contract does not read, with a hint each."""
     ignored = [
         _with_hint(name, COLUMNS)

@@ -1,4 +1,4 @@
-"""`event_time` as integer Unix seconds, in DuckDB SQL (DESIGN §4.3).
+"""`event_time` as integer Unix seconds, in DuckDB SQL (docs/rules.md#event-level-rules).
 
 Accepted: TIMESTAMPTZ; naive TIMESTAMP (and DATE) read in `source_timezone`; epoch seconds, or
 milliseconds when 13 digits long; ISO-8601 text with or without a UTC offset. Anything that cannot
@@ -15,7 +15,9 @@ from __future__ import annotations
 from pinterest_pipeline.transform import contract
 
 # Time zones that never change their offset: local seconds are UTC seconds.
-UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "Etc/UCT", "UCT"})
+UTC_NAMES = frozenset(
+    {"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "Etc/UCT", "UCT"}
+)
 
 EVENT_TIME_MACROS = r"""
 -- The UTC offset, in seconds, of time zone `tz` at the instant `epoch_s`.

@@ -1,4 +1,4 @@
-"""Writing a transform as NDJSON files, all or nothing (DESIGN §8).
+"""Writing a transform as NDJSON files, all or nothing (the CLI's `transform`).
 
 EVENTS.ndjson holds one event object per line exactly as it is sent; REJECTS.ndjson one object per
 rejected row. The events query streams into the file as Arrow batches of newline-ended JSON texts,
@@ -20,19 +20,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinterest_pipeline.support.arrow_bytes import concatenated_bytes
 from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.support.arrow_bytes import concatenated_bytes
 from pinterest_pipeline.support.sql_identifiers import qualified_name
 from pinterest_pipeline.transform.tables import CheckedRows
 
 # Events per Arrow batch read from the query: large enough that a write is one big system call,
-# small enough that a batch's JSON (about 1.1 KB per event, 27 MB) keeps the process well inside
-# its memory budget (100,000 cost 400 MB more at peak, for no speed).
+# small enough that a batch's JSON (about a kilobyte per event) keeps the process well inside its
+# memory budget (a batch four times larger cost much more memory at peak, for no speed; see
+# benchmarks/ to measure it again).
 BATCH_ROWS = 25_000
 
 # How far the query may run ahead of the writer. With DuckDB's default (10 MiB, not half a batch
 # of events) its threads wait whenever this process converts or writes a batch; 128 MiB keeps
-# them busy: 0.6 s less per 1M rows, for about 50 MiB more at peak.
+# them busy, for a little more memory at peak (measured by benchmarks/).
 STREAM_BUFFER = "128MB"
 
 # Each row is one already-serialized JSON document: written verbatim, one per line.
@@ -80,7 +81,8 @@ def _stream_events(
     (buffer_size,) = con.execute("SELECT current_setting('streaming_buffer_size')").fetchone()
     con.execute(f"SET streaming_buffer_size = '{STREAM_BUFFER}'")
     try:
-        reader = con.sql(f"SELECT source_row, event_json, warnings FROM ({sql})", params=parameters).to_arrow_reader(BATCH_ROWS)
+        relation = con.sql(f"SELECT source_row, event_json, warnings FROM ({sql})", params=parameters)
+        reader = relation.to_arrow_reader(BATCH_ROWS)
         return _write_batches(reader, duplicate_rows, checked, out, on_progress)
     finally:
         con.execute("SET streaming_buffer_size = $size", {"size": buffer_size})

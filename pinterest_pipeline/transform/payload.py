@@ -1,4 +1,4 @@
-"""DuckDB macros that turn column values into pieces of the Pinterest event JSON (DESIGN §4.3).
+"""DuckDB macros that turn column values into pieces of the Pinterest event JSON (docs/rules.md#event-level-rules).
 
 The event object is assembled by string concatenation of `"key":value` fragments, each NULL when
 its value is absent, joined with `concat_ws` (which skips NULLs): so a NULL value never becomes a

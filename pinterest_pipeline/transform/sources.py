@@ -1,5 +1,5 @@
 """Conversion sources the CLI accepts: Parquet, CSV and NDJSON files, a DuckDB table
-(`file.duckdb:table`) or a SQL query, each registered as a view of contract rows (DESIGN §3, §8).
+(`file.duckdb:table`) or a SQL query, each registered as a view of contract rows (docs/rules.md#the-source-contract).
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from pathlib import Path
 
 import duckdb
 
+from pinterest_pipeline.errors import InputError, first_line
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
+
 # POSITION_COLUMN is re-exported: the Dagster day view and the transform read it from here.
 from pinterest_pipeline.transform.contract import POSITION_COLUMN as POSITION_COLUMN
 from pinterest_pipeline.transform.contract import inspect_source
-from pinterest_pipeline.errors import InputError, first_line
-from pinterest_pipeline.support.sql_identifiers import quote_identifier
 
 SOURCE_VIEW = "pinterest_source"
 

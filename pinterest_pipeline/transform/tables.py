@@ -1,4 +1,4 @@
-"""Contract rows -> Pinterest events and rejects, all in DuckDB (DESIGN §4).
+"""Contract rows -> Pinterest events and rejects, all in DuckDB (docs/rules.md).
 
 A transform is two queries over the source (`event_sql`), and Python never touches a row:
 
@@ -13,25 +13,27 @@ A transform is two queries over the source (`event_sql`), and Python never touch
 
 Both queries read the source as it is, in parallel and in order: a table by `rowid`, a source with
 a `POSITION_COLUMN` (a Parquet file's row numbers, the Dagster day view) by that column. Only a
-source without either (another view, CSV or NDJSON) is first copied into a temporary table. Every input row ends in exactly one of the events or the rejects.
+source without either (another view, CSV or NDJSON) is first copied into a temporary table. Every
+input row ends in exactly one of the events or the rejects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 
 from pinterest_pipeline.config import PipelineConfig
+from pinterest_pipeline.support.sql_identifiers import qualified_name, quote_identifier
 from pinterest_pipeline.transform.contract import SourceColumns, inspect_source
 from pinterest_pipeline.transform.diagnostics import single_reason_rejection, unmapped_event_names
 from pinterest_pipeline.transform.event_sql import build_event_json_query, build_row_check_query
 from pinterest_pipeline.transform.event_time import EVENT_TIME_MACROS
 from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
 from pinterest_pipeline.transform.payload import PAYLOAD_MACROS
-from pinterest_pipeline.support.sql_identifiers import qualified_name, quote_identifier
 from pinterest_pipeline.transform.sources import POSITION_COLUMN
 
 SOURCE_COPY = "pp_source_rows"

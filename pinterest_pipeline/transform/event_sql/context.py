@@ -25,7 +25,7 @@ class Parameters:
     def bind_code_set(self, name: str, codes: list[str]) -> str:
         """A set of codes to test membership in with `map_contains`: a MAP of the codes to
         themselves is looked up by hash, where `list_contains` on a long list is planned as a join
-        per row and costs about fifteen times as much."""
+        per row and costs many times as much."""
         return f"MAP({self.bind(name, codes, 'VARCHAR[]')}, ${name})"
 
 

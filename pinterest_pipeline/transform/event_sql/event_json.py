@@ -37,7 +37,10 @@ def event_json(q: QueryContext, *, line_terminated: bool = False) -> str:
     user_data = f"concat_ws(',', {', '.join(_user_data(q))})"
     custom_data = f"',\"custom_data\":{{' || nullif(concat_ws(',', {', '.join(_custom_data(q))}), '') || '}}'"
     end = "'}', chr(10)" if line_terminated else "'}'"
-    return f"concat('{{', concat_ws(',', {', '.join(top)}), ',\"user_data\":{{', {user_data}, '}}', {custom_data}, {end})"
+    return (
+        f"concat('{{', concat_ws(',', {', '.join(top)}), "
+        f"',\"user_data\":{{', {user_data}, '}}', {custom_data}, {end})"
+    )
 
 
 def _user_data(q: QueryContext) -> list[str]:
@@ -60,7 +63,8 @@ def _custom_data(q: QueryContext) -> list[str]:
     if q.has("products"):
         fragments.append(
             "CASE WHEN len(list_filter(products, lambda p: p.id IS NOT NULL)) > 0 THEN '\"content_ids\":' || "
-            "CAST(to_json(list_transform(list_filter(products, lambda p: p.id IS NOT NULL), lambda p: p.id)) AS VARCHAR) END"
+            "CAST(to_json(list_transform(list_filter(products, lambda p: p.id IS NOT NULL), lambda p: p.id)) "
+            "AS VARCHAR) END"
         )
         content = (
             "concat_ws(',', pp_str_field('id', p.id), pp_plain_str_field('item_price', p.item_price), "
@@ -69,7 +73,8 @@ def _custom_data(q: QueryContext) -> list[str]:
         )
         contents = f"list_filter(list_transform(products, lambda p: {content}), lambda c: c <> '')"
         fragments.append(
-            f"CASE WHEN len({contents}) > 0 THEN '\"contents\":[{{' || array_to_string({contents}, '}},{{') || '}}]' END"
+            f"CASE WHEN len({contents}) > 0 "
+            f"THEN '\"contents\":[{{' || array_to_string({contents}, '}},{{') || '}}]' END"
         )
     product_quantity = (
         "CASE WHEN list_bool_or(list_transform(products, lambda p: p.quantity IS NOT NULL)) "

@@ -4,7 +4,7 @@ products turned into structs) and the event name mapped through the taxonomy."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pycountry
 
@@ -54,11 +54,14 @@ def lookups(q: QueryContext, source: str) -> dict[str, str]:
     if q.has("state"):
         state = identity_text(q, "state", identifier("state"))
         region = (
-            f"coalesce(pp_country_code({identifier('country')}), {default_country})" if q.has("country") else default_country
+            f"coalesce(pp_country_code({identifier('country')}), {default_country})"
+            if q.has("country")
+            else default_country
         )
         lookups[STATE_HASHES] = (
             f"SELECT map(list({_state_key('region', 'state')}), list(pp_hash_st(state, region))) "
-            f"FROM (SELECT DISTINCT {state} AS state, {region} AS region FROM {table} WHERE {identifier('state')} IS NOT NULL)"
+            f"FROM (SELECT DISTINCT {state} AS state, {region} AS region FROM {table} "
+            f"WHERE {identifier('state')} IS NOT NULL)"
         )
     return lookups
 
@@ -234,7 +237,9 @@ def _field_expressions(q: QueryContext) -> dict[str, str]:
     out["source_event_name"] = "pp_text(n.event_name)"
     out["mapped_event_name"] = _mapped_event_name(q)
     event_time_kind = q.kind("event_time")
-    out["event_time"] = event_time_sql(identifier("event_time"), event_time_kind, source_timezone=q.config.source_timezone)
+    out["event_time"] = event_time_sql(
+        identifier("event_time"), event_time_kind, source_timezone=q.config.source_timezone
+    )
     if uses_source_timezone(event_time_kind, q.config.source_timezone):
         p.bind("source_timezone", q.config.source_timezone)
     out["event_time_given"] = (
@@ -276,7 +281,11 @@ def _field_expressions(q: QueryContext) -> dict[str, str]:
             out[name] = text(q, name)
     for name in ("opt_out", "wifi"):
         if q.has(name):
-            out[name] = identifier(name) if q.kind(name) == contract.BOOLEAN else f"TRY_CAST(pp_text({identifier(name)}) AS BOOLEAN)"
+            out[name] = (
+                identifier(name)
+                if q.kind(name) == contract.BOOLEAN
+                else f"TRY_CAST(pp_text({identifier(name)}) AS BOOLEAN)"
+            )
     if q.has("language"):
         out["language"] = f"pp_language({identifier('language')}, {p.bind_code_set('iso_639_1', ISO_639_1)})"
 

@@ -11,10 +11,10 @@ import duckdb
 from pinterest_pipeline.config import PipelineConfig
 from pinterest_pipeline.support.sql_parameters import used_parameters
 from pinterest_pipeline.transform.contract import SourceColumns
-from pinterest_pipeline.transform.event_sql.event_json import event_json as event_json_sql
 from pinterest_pipeline.transform.event_sql import fields as stages
 from pinterest_pipeline.transform.event_sql import rules
 from pinterest_pipeline.transform.event_sql.context import QueryContext
+from pinterest_pipeline.transform.event_sql.event_json import event_json as event_json_sql
 
 # Fields the reject rules and the rejects read: all the row checks compute.
 ROW_CHECK_FIELDS = (

@@ -87,7 +87,7 @@ def detail(q: QueryContext) -> str:
         WHEN 'invalid_action_source' THEN 'action_source ' || to_json(action_source)
             || ' is not one of {", ".join(ACTION_SOURCES)}'
         WHEN 'missing_identifier' THEN 'user_data has no em, no hashed_maids and not both client_ip_address and client_user_agent'
-    END"""
+    END"""  # noqa: E501 (the SQL text is compared byte for byte by tests/test_golden_sql.py)
 
 
 def checked(q: QueryContext) -> str:
@@ -133,7 +133,10 @@ def _warnings(q: QueryContext) -> str:
             ("predicted_ltv_not_numeric",),
             "CASE WHEN predicted_ltv_given AND predicted_ltv IS NULL THEN 'predicted_ltv_not_numeric' END",
         ),
-        (("currency_invalid",), "CASE WHEN currency_given IS NOT NULL AND NOT currency_valid THEN 'currency_invalid' END"),
+        (
+            ("currency_invalid",),
+            "CASE WHEN currency_given IS NOT NULL AND NOT currency_valid THEN 'currency_invalid' END",
+        ),
     ]
     if q.has("opt_out_type"):
         checks.append((("ldp_needs_st_and_country",), _ldp_warning(q)))
@@ -155,7 +158,10 @@ def _warnings(q: QueryContext) -> str:
         )
     if q.has("num_items"):
         checks.append(
-            (("num_items_not_integer",), "CASE WHEN num_items_given AND num_items IS NULL THEN 'num_items_not_integer' END")
+            (
+                ("num_items_not_integer",),
+                "CASE WHEN num_items_given AND num_items IS NULL THEN 'num_items_not_integer' END",
+            )
         )
     if q.has("products"):
         checks.append(

@@ -1,4 +1,4 @@
-"""Identity normalization and hashing (DESIGN §4.1).
+"""Identity normalization and hashing (docs/rules.md#identity-normalization).
 
 `reference` holds the rules in plain Python; `sql` installs the DuckDB macros that apply the same
 rules inside queries, byte for byte; `lookups` holds the tables both read.

@@ -1,4 +1,4 @@
-"""Tables shared by the reference normalizer and the DuckDB macros (DESIGN §4.1).
+"""Tables shared by the reference normalizer and the DuckDB macros (docs/rules.md#identity-normalization).
 
 Both paths read their lists from here, so a rule can never drift between Python and SQL. Everything
 is derived at run time from the libraries that own the data (`phonenumbers` metadata, `pycountry`,
@@ -94,7 +94,7 @@ def phone_regions() -> dict[str, PhoneRegion]:
     """Lowercase region code -> calling code and national trunk prefix, from `phonenumbers` metadata.
 
     Only the `national_prefix` is used (`0`, `1` in NANP, `8` in Russia, `06` in Hungary), not the
-    per-region parsing regexes: DESIGN §4.1 defines one simple algorithm both paths share.
+    per-region parsing regexes: docs/rules.md defines one simple algorithm both paths share.
     Non-geographic entities (`001`) are not regions a row can be in.
     """
     table = {}
@@ -217,7 +217,9 @@ def unicode_tables() -> UnicodeTables:
     cased_alone = _final_sigma_flags(probed, "")
     after_cased = _final_sigma_flags(probed, "A")
     cased = [(ord(ch), ord(ch)) for ch, alone in zip(probed, cased_alone) if alone]
-    ignorable = [(ord(ch), ord(ch)) for ch, alone, after in zip(probed, cased_alone, after_cased) if after and not alone]
+    ignorable = [
+        (ord(ch), ord(ch)) for ch, alone, after in zip(probed, cased_alone, after_cased) if after and not alone
+    ]
 
     def spans(wanted: Callable[[str], bool]) -> CodePointRanges:
         return merge_ranges([(first, last) for first, last, category in runs if wanted(category)])

@@ -1,10 +1,10 @@
 """A disk cache of the generated normalization macros, so a command does not derive them anew.
 
 The macros' text is built from this Python's Unicode database, `phonenumbers` metadata and DuckDB's
-own Unicode data (`normalize.sql`), which takes about 0.4 s per process: a noticeable share of a
-command that transforms a million rows in a few seconds. The text depends only on the code that
-builds it and on those libraries, so it is stored under a key of their sources and versions and
-read back by every later process. A missing, unreadable or unwritable cache only means the text
+own Unicode data (`normalize.sql`, filling in `macros.sql`), a noticeable share of a command that
+transforms a million rows in a few seconds. The text depends only on the code and files that build
+it and on those libraries, so it is stored under a key of their sources and versions and read back
+by every later process. A missing, unreadable or unwritable cache only means the text
 is built again; it never changes what is built.
 """
 

@@ -130,7 +130,7 @@ CREATE OR REPLACE TEMP MACRO pp_zp_warning(v, country) AS list_transform(
     lambda pp_z: pp__zp_warning_of(pp_z.hashed, pp_z.f, country)
 )[1];
 
--- Phones, DESIGN §4.1 steps (1)-(4): `t` is the text after step (1), `r` the region's
+-- Phones, the steps (1)-(4) of docs/rules.md (phone numbers): `t` is the text after step (1), `r` the region's
 -- `calling code|trunk prefix` (NULL when unknown), bound together as `pp_p` by the public macros.
 CREATE OR REPLACE TEMP MACRO pp__phone_text(v) AS
     regexp_replace(pp__lowered_ascii_digits(v), '^(\+|00)([0-9]{1,3})[ .-]*\(0\)', '\1\2');

@@ -1,4 +1,4 @@
-"""The identity normalization rules of DESIGN §4.1, in plain Python: the rule book.
+"""The identity normalization rules (docs/rules.md#identity-normalization), in plain Python: the rule book.
 
 The DuckDB macros in `normalize.sql` implement the same rules over columns and are proven
 byte-identical to these functions by property tests. Each field has a `normalize_<field>` function
@@ -151,7 +151,7 @@ def _country(cleaned: str) -> str | None:
 
 
 def _phone(cleaned: str, region: str | None) -> tuple[str | None, str | None]:
-    """(E.164 digits without `+`, warning code), by the algorithm of DESIGN §4.1."""
+    """(E.164 digits without `+`, warning code), by the algorithm of docs/rules.md (phone numbers)."""
     text = _TRUNK_ZERO_AFTER_COUNTRY_CODE.sub(r"\1\2", ascii_digits(cleaned))
     digits = _NON_DIGITS.sub("", text)
     if not digits:

@@ -1,4 +1,4 @@
-"""DESIGN §4.1 as DuckDB macros: normalization and hashing run inside the query, over columns.
+"""The identity normalization rules (docs/rules.md) as DuckDB macros, run inside the query over columns.
 
 `install_normalize_macros(con)` creates, in the connection's temp schema (so a user's database file
 is never written to, and each connection installs its own copy):
@@ -163,10 +163,12 @@ def duckdb_only_combining_code_points() -> lookups.CodePointRanges:
     and 3 hold unified ideographs, which never decompose or combine) is normalized alone, before a
     combining mark of class 1 and after one of class 230, behind a `q` (which composes with
     neither). Where DuckDB changes the text, it knows the code point as a decomposable character
-    or a combining mark: with DuckDB 2.0 and Python 3.11, ten marks added in Unicode 15. Takes
-    about 0.1 s, once per process.
+    or a combining mark: with DuckDB 2.0 and Python 3.11, ten marks added in Unicode 15. Runs
+    once per process.
     """
-    unassigned = [(first, min(last, 0x1FFFF)) for first, last in lookups.unicode_tables().unassigned if first <= 0x1FFFF]
+    unassigned = [
+        (first, min(last, 0x1FFFF)) for first, last in lookups.unicode_tables().unassigned if first <= 0x1FFFF
+    ]
     unassigned += [(first, last) for first, last in lookups.unicode_tables().unassigned if 0xE0000 <= first <= 0xEFFFF]
     with duckdb.connect() as probe:
         rows = probe.execute(
