@@ -1,4 +1,4 @@
-"""The pipeline's one typed configuration object (DESIGN §9).
+"""The pipeline's one typed configuration object; each field's description says what it sets.
 
 Every knob of normalization, event mapping and delivery lives here, validated once at load so that a
 bad value fails before any row is read, with the offending key named in the error.
