@@ -17,8 +17,8 @@ import pandas as pd
 from naive_baseline import naive_transform
 
 from pinterest_pipeline.config import PipelineConfig
-from pinterest_pipeline.sources import register_source
 from pinterest_pipeline.transform import transform
+from pinterest_pipeline.transform.sources import register_source
 
 
 @dataclass
@@ -84,7 +84,10 @@ def compare(sample: Path, config: PipelineConfig, now: datetime) -> Comparison:
             comparison.warning_mismatches[event_id] = (engine_warnings[event_id], naive.warnings[event_id])
     for source_row in engine_rejects.keys() | baseline_rejects.keys():
         if engine_rejects.get(source_row) != baseline_rejects.get(source_row):
-            comparison.reject_mismatches[source_row] = (engine_rejects.get(source_row), baseline_rejects.get(source_row))
+            comparison.reject_mismatches[source_row] = (
+                engine_rejects.get(source_row),
+                baseline_rejects.get(source_row),
+            )
     return comparison
 
 

@@ -1,4 +1,4 @@
-"""How many schema-valid events per second the fake API accepts (DESIGN §6 asks >= 100k/s).
+"""How many schema-valid events per second the fake API accepts (its target: benchmarks/README.md).
 
 The fake runs in its own process; one client process keeps `--concurrency` requests of 1000
 pre-built events (about 1 KB each) in flight, so the figure is the server's.

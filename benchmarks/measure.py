@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pinterest_pipeline.extract import day_window, extract_window
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
 EXTRACTS = ("extract_orders", "extract_events")
 

@@ -2,8 +2,8 @@
 
 This is how a transform to the Pinterest API for Conversions is usually written: read the rows with
 pandas, loop over them in Python, normalize each identifier with the reference normalizer
-(`pinterest_pipeline.normalize.reference`), hash with `hashlib`, build a dict per event and
-`json.dumps` it. It applies the rules of DESIGN §4 (event names through the taxonomy, event time,
+(`pinterest_pipeline.transform.normalize.reference`), hash with `hashlib`, build a dict per event and
+`json.dumps` it. It applies the rules of docs/rules.md (event names through the taxonomy, event time,
 action source, the identifier rule, age limits, amounts, currency, products, language, click id,
 LDP, app fields, in-run duplicates) to contract rows with the column types the extract SQL yields.
 
@@ -33,8 +33,8 @@ import pandas as pd
 import pycountry
 
 from pinterest_pipeline.config import PipelineConfig, load_config
-from pinterest_pipeline.normalize import reference
 from pinterest_pipeline.taxonomy import PAGE_VIEW, event_key, resolve_mapping
+from pinterest_pipeline.transform.normalize import reference
 
 ACTION_SOURCES = {"app_android", "app_ios", "web", "offline"}
 ISO_639_1 = {language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2")}
@@ -300,7 +300,8 @@ def row_warnings(row: dict[str, Any], event: dict[str, Any]) -> list[str]:
     flags = [flag.strip() for flag in (text(row.get("opt_out_type")) or "").split(",")]
     user_data = event["user_data"]
     if "LDP" in flags and not (
-        reference.sha256_hex("ca") in user_data.get("st", []) and reference.sha256_hex("us") in user_data.get("country", [])
+        reference.sha256_hex("ca") in user_data.get("st", [])
+        and reference.sha256_hex("us") in user_data.get("country", [])
     ):
         codes.add("ldp_needs_st_and_country")
     return sorted(code for code in codes if code)
@@ -355,7 +356,10 @@ def main() -> None:
     args = parser.parse_args()
     now = args.now or datetime.now(timezone.utc)
     result = run_baseline(args.input, args.out, args.rejected, load_config(), now)
-    print(f"{result.rows_in} rows -> {len(result.events)} events, {len(result.rejects)} rejected in {result.seconds:.2f}s")
+    print(
+        f"{result.rows_in} rows -> {len(result.events)} events, {len(result.rejects)} rejected "
+        f"in {result.seconds:.2f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The performance benchmarks of DESIGN §10, measured in one run, printed and saved as JSON.
+"""The performance benchmarks (benchmarks/README.md), measured in one run, printed and saved as JSON.
 
     python benchmarks/run.py                  # 1M-row day, 10M-row day for memory (takes several minutes)
     python benchmarks/run.py --quick          # 100k-row day, 1M-row "big" day: a quick look
@@ -44,7 +44,7 @@ from pinterest_pipeline.config import PipelineConfig, build_config
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 MIB = 1024 * 1024
-# DESIGN §10 targets.
+# The targets (benchmarks/README.md).
 TARGET_TRANSFORM_ROWS_PER_S = 300_000
 TARGET_RATIO = 12
 TARGET_SEND_EVENTS_PER_S = 50_000
@@ -137,8 +137,8 @@ def stage_equivalence(bench: Benchmark) -> dict[str, Any]:
 def stage_send(bench: Benchmark) -> dict[str, Any]:
     from pinterest_pipeline.delivery import PinterestTarget, deliver
     from pinterest_pipeline.fake_api import DEFAULT_ACCESS_TOKEN, DEFAULT_AD_ACCOUNT_ID
-    from pinterest_pipeline.sources import register_source
     from pinterest_pipeline.transform import transform
+    from pinterest_pipeline.transform.sources import register_source
 
     day = bench.day(bench.args.rows)
     state = bench.workdir / "send_pipeline.duckdb"
@@ -168,7 +168,7 @@ def stage_end_to_end(bench: Benchmark) -> dict[str, Any]:
     import dagster as dg
 
     from pinterest_pipeline.dagster import build_pinterest_defs
-    from pinterest_pipeline.package_files import sql_path
+    from pinterest_pipeline.support.package_files import sql_path
 
     day = bench.day(bench.args.rows)
     home = bench.workdir / "dagster_home"
@@ -260,7 +260,9 @@ def report_rows(results: dict[str, dict[str, Any]], args: argparse.Namespace) ->
         f"{r['rows_per_s']:,} rows/s", "", f"{r['rows']:,}-row sample in {r['seconds']}s",
     ), "transform (naive baseline)")
     figure("baseline", lambda r: (
-        f"{r['engine_ratio']}x" if "engine_ratio" in r else "n/a", f">= {TARGET_RATIO}x", "engine rows/s / baseline rows/s",
+        f"{r['engine_ratio']}x" if "engine_ratio" in r else "n/a",
+        f">= {TARGET_RATIO}x",
+        "engine rows/s / baseline rows/s",
     ), "engine / baseline")
     figure("equivalence", lambda r: (
         f"{r['mismatches']} mismatches", "0",
@@ -300,7 +302,7 @@ def print_report(rows: list[tuple[str, str, str, str]]) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Benchmarks of DESIGN §10; see the module docstring.")
+    parser = argparse.ArgumentParser(description="Benchmarks against the targets of benchmarks/README.md.")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the main day (default 1M)")
     parser.add_argument("--big-rows", type=int, default=10_000_000, help="rows of the memory day (default 10M)")
     parser.add_argument("--baseline-rows", type=int, default=50_000, help="rows of the baseline sample")

@@ -1,4 +1,4 @@
-"""Send throughput to the local fake API with injected latency (DESIGN §10: >= 50k events/s at 50 ms).
+"""Send throughput to the local fake API with injected latency (target in benchmarks/README.md).
 
 The fake runs in its own process (`pinterest-pipeline fake-api`), as Pinterest would be another
 machine: the sender's figures are not charged with the server's parsing and validation.

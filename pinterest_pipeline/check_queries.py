@@ -21,7 +21,7 @@ import duckdb
 
 from pinterest_pipeline.event_fields import ACTION_SOURCES, HASHED_USER_FIELDS
 from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, EXTRACT_TABLES, TRANSFORMS_TABLE, table_exists
-from pinterest_pipeline.sql_parameters import used_parameters
+from pinterest_pipeline.support.sql_parameters import used_parameters
 from pinterest_pipeline.taxonomy import PINTEREST_EVENT_NAMES
 
 SAMPLE_EVENT_IDS = 5

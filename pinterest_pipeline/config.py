@@ -1,4 +1,4 @@
-"""The pipeline's one typed configuration object (DESIGN §9).
+"""The pipeline's one typed configuration object; each field's description says what it sets.
 
 Every knob of normalization, event mapping and delivery lives here, validated once at load so that a
 bad value fails before any row is read, with the offending key named in the error.
@@ -6,20 +6,23 @@ bad value fails before any row is read, with the offending key named in the erro
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.event_fields import ACTION_SOURCES
 
-ActionSource = Literal["app_android", "app_ios", "web", "offline"]
+# `Literal[a_tuple]` is `Literal[*a_tuple]`: the accepted values are those of the event field table.
+ActionSource = Literal[ACTION_SOURCES]  # type: ignore[valid-type]
 
 ENV_PREFIX = "PINTEREST_PIPELINE_"
 DEFAULT_STATE_PATH = Path(".pinterest_pipeline/pipeline.duckdb")
@@ -162,14 +165,38 @@ def build_config(**values: Any) -> PipelineConfig:
         raise ConfigError(_format_error(exc)) from None
 
 
+# `PINTEREST_PIPELINE_*` variables that are not config keys: read by the CLI and the Dagster layer
+# (the config file, the run's clock, the partitions) and by the engine's DuckDB helpers.
+OTHER_ENV_SETTINGS = frozenset({"CONFIG", "NOW", "START_DATE", "CACHE_DIR", "DUCKDB_MEMORY_LIMIT"})
+# Config keys that a variable cannot hold (a table, not one value).
+_NOT_FROM_ENV = {"event_mapping": "use an [event_mapping] table in the config file"}
+
+
 def _environment_values() -> dict[str, Any]:
+    """The config keys set by `PINTEREST_PIPELINE_<KEY>` variables. Any other variable with the
+    prefix is a config error naming it, so a misspelt setting is never silently ignored."""
     fields = PipelineConfig.model_fields
     values: dict[str, Any] = {}
-    for name in fields:
-        raw = os.environ.get(ENV_PREFIX + name.upper())
-        if raw is not None and name != "event_mapping":
+    for variable, raw in sorted(os.environ.items()):
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        suffix = variable[len(ENV_PREFIX) :]
+        name = suffix.lower()
+        if name in _NOT_FROM_ENV:
+            raise ConfigError(f"{variable} cannot be set by an environment variable: {_NOT_FROM_ENV[name]}")
+        if name in fields and suffix == name.upper():
             values[name] = raw
+        elif suffix not in OTHER_ENV_SETTINGS:
+            raise ConfigError(f"unknown environment variable {variable}{_env_hint(suffix)}")
     return values
+
+
+def _env_hint(suffix: str) -> str:
+    known = sorted({name.upper() for name in PipelineConfig.model_fields if name not in _NOT_FROM_ENV} | OTHER_ENV_SETTINGS)
+    close = difflib.get_close_matches(suffix.upper(), known, n=1, cutoff=0.75)
+    if close:
+        return f" (did you mean {ENV_PREFIX}{close[0]}?)"
+    return f": not a config key, nor one of {', '.join(ENV_PREFIX + name for name in sorted(OTHER_ENV_SETTINGS))}"
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> PipelineConfig:

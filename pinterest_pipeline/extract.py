@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.support.package_files import sql_path
 from pinterest_pipeline.warehouse import WAREHOUSE_ALIAS, WarehouseSource, attach_warehouse, day_window
 from pinterest_pipeline.warehouse import extract_window as extract_source_window
 

@@ -19,8 +19,8 @@ from datetime import date, datetime
 import duckdb
 
 from pinterest_pipeline.errors import PipelineError
-from pinterest_pipeline.sources import POSITION_COLUMN
-from pinterest_pipeline.storage import column_definitions
+from pinterest_pipeline.support.storage import column_definitions
+from pinterest_pipeline.transform.sources import POSITION_COLUMN
 
 # Named like the extract assets and their SQL files (sql/extract_orders.sql...).
 EXTRACT_TABLES = ("extract_orders", "extract_events")

@@ -1,4 +1,4 @@
-"""Event names: Pinterest's allowed names and the source-name presets (DESIGN §4.2).
+"""Event names: Pinterest's allowed names and the source-name presets (docs/rules.md#event-names).
 
 A source event name (`Order Completed`, `purchase`, `AddToCart`...) is looked up in a preset after
 key normalization (case and separators ignored), a user mapping overrides the preset, and a name no
@@ -10,10 +10,11 @@ DuckDB MAP); the key normalization has a SQL twin, `EVENT_KEY_SQL`, so both side
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Literal, Mapping
+from typing import Literal
 
-# Spec 5.23 names plus the seven more Pinterest's docs list and partners send (PINTEREST_API.md §2).
+# Spec 5.23 names plus the seven more Pinterest's docs list and partners send (docs/rules.md#event-names).
 SPEC_EVENT_NAMES = frozenset(
     {
         "add_payment_info", "add_to_cart", "add_to_wishlist", "app_install", "checkout", "custom",
@@ -37,7 +38,7 @@ PAGE_VIEW = "<page view>"
 _PAGE_VIEW_NAMES = {"page": PAGE_VIEW, "Page Viewed": PAGE_VIEW, "page_view": PAGE_VIEW}
 
 # seeds/001 (Segment, Pinterest Conversions API actions): the "Available Presets" table, plus the
-# ecommerce/mobile spec names DESIGN §4.2 and PINTEREST_API.md §2 assign to the destination's event
+# ecommerce/mobile spec names that Segment's destination maps onto its event
 # list (Order Completed, Checkout Started, Product List Filtered, Trial Started, Application Opened...).
 SEGMENT = {
     **_PAGE_VIEW_NAMES,

@@ -1,4 +1,5 @@
-"""Shared fixtures: Pinterest's official request schema, loaded from ../shared by relative path."""
+"""Shared fixtures: Pinterest's official request schema (a copy committed under tests/fixtures,
+see its SOURCE.md), a private macro cache and a real PostgreSQL cluster."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OFFICIAL_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "pinterest-openapi"
-PACKAGED_SCHEMA_DIR = REPO_ROOT / "pinterest_pipeline" / "schemas"
+# Pinterest's official schemas, extracted from its OpenAPI description (SOURCE.md says how).
+OFFICIAL_SCHEMA_DIR = Path(__file__).resolve().parent / "fixtures" / "pinterest-openapi"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -18,7 +18,7 @@ def _private_macro_cache(tmp_path_factory):
     """The suite writes its generated-macro cache in a directory of its own, not the user's."""
     import os
 
-    from pinterest_pipeline.normalize.macro_cache import CACHE_DIR_ENV
+    from pinterest_pipeline.transform.normalize.macro_cache import CACHE_DIR_ENV
 
     previous = os.environ.get(CACHE_DIR_ENV)
     os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("macro-cache"))
@@ -29,15 +29,9 @@ def _private_macro_cache(tmp_path_factory):
         os.environ[CACHE_DIR_ENV] = previous
 
 
-def _schema_dir() -> Path:
-    # The official copy beside the repository is the reference; the packaged copy is checked
-    # against it in test_schemas.py. A checkout without ../shared falls back to the packaged one.
-    return OFFICIAL_SCHEMA_DIR if OFFICIAL_SCHEMA_DIR.is_dir() else PACKAGED_SCHEMA_DIR
-
-
 @pytest.fixture(scope="session")
 def request_schema() -> dict:
-    return json.loads((_schema_dir() / "conversion_events_request.schema.json").read_text())
+    return json.loads((OFFICIAL_SCHEMA_DIR / "conversion_events_request.schema.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,8 @@ import pytest
 
 from pinterest_pipeline.dagster import build_pinterest_defs
 from pinterest_pipeline.fake_api import FakePinterestApi
-from pinterest_pipeline.package_files import sql_path
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
+from pinterest_pipeline.support.package_files import sql_path
 
 ROWS_PER_DAY = 60
 WAREHOUSE_DAYS = 3

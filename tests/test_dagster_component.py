@@ -19,7 +19,7 @@ from dagster.components.testing import create_defs_folder_sandbox
 
 from pinterest_pipeline.dagster import PinterestConversionsComponent
 from pinterest_pipeline.fake_api import FakePinterestApi
-from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.support.package_files import sql_path
 from tests.dagster_support import WAREHOUSE_KEYS, warehouse  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow

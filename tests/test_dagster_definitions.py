@@ -15,7 +15,7 @@ import pytest
 
 from pinterest_pipeline.config import ConfigError
 from pinterest_pipeline.dagster import PinterestResource, PipelineSettingsResource, build_pinterest_defs
-from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.support.package_files import sql_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUR_PACKAGES = (str(REPO_ROOT / "dagster_project"), str(REPO_ROOT / "pinterest_pipeline"))
@@ -52,7 +52,7 @@ warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
     import dagster as dg
     from pinterest_pipeline.dagster import build_pinterest_defs
-    from pinterest_pipeline.package_files import sql_path
+    from pinterest_pipeline.support.package_files import sql_path
     defs = build_pinterest_defs(
         extracts={"extract_orders": sql_path("extract_orders.sql")},
         warehouse={"path": "warehouse.duckdb"},

@@ -83,7 +83,7 @@ def test_one_partition_reaches_the_fake_api_once_and_rematerializing_sends_nothi
     assert max(pipeline.fake_api.processed_counts().values()) == 1
     # Re-materializing replaced the day's rows instead of adding to them.
     assert _events_of(pipeline, key) == events
-    # The event texts are stored with zstd (see pinterest_pipeline.storage).
+    # The event texts are stored with zstd (see pinterest_pipeline.support.storage).
     pipeline.sql("CHECKPOINT")
     storage = pipeline.sql(
         "SELECT DISTINCT compression FROM pragma_storage_info('pinterest_events') WHERE column_name = 'event_json'"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pinterest_pipeline.duckdb_session import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, bounded_connection
 from pinterest_pipeline.config import build_config
-from pinterest_pipeline.ndjson_output import write_transform_files
+from pinterest_pipeline.support.duckdb_session import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, bounded_connection
 from pinterest_pipeline.transform import check_rows
+from pinterest_pipeline.transform.ndjson_output import write_transform_files
 
 
 def setting(con, name: str) -> str:

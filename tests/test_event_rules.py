@@ -1,4 +1,4 @@
-"""Event-level rules of DESIGN §4.2/§4.3, one table row per rule: a source row (column -> SQL literal,
+"""Event-level rules (docs/rules.md), one table row per rule: a source row (column -> SQL literal,
 so each case states the exact DuckDB type) -> the exact event JSON, or the exact reject reason.
 
 Expected hashes are computed here with hashlib from the normalized plaintext. Every event a case

@@ -15,7 +15,7 @@ import pytest
 
 from pinterest_pipeline.errors import InputError
 from pinterest_pipeline.extract import day_window, extract_window
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
 END = date(2026, 5, 1)
 DAYS = (date(2026, 4, 28), date(2026, 4, 29), date(2026, 4, 30))

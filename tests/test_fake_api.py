@@ -13,13 +13,13 @@ import orjson
 import pytest
 
 from pinterest_pipeline.fake_api import FakePinterestApi, Faults
-from tests.conftest import _schema_dir
+from tests.conftest import OFFICIAL_SCHEMA_DIR
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def _schema(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads((_schema_dir() / f"{name}.schema.json").read_text()))
+    return jsonschema.Draft202012Validator(json.loads((OFFICIAL_SCHEMA_DIR / f"{name}.schema.json").read_text()))
 
 
 RESPONSE_SCHEMA = _schema("conversion_events_response")

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from pinterest_pipeline.normalize import macro_cache
-from pinterest_pipeline.normalize.sql import _build_macro_statements
+from pinterest_pipeline.transform.normalize import macro_cache
+from pinterest_pipeline.transform.normalize.sql import _build_macro_statements
 
 
 @pytest.fixture

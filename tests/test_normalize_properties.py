@@ -1,4 +1,4 @@
-"""Properties of DESIGN §4.1 normalization.
+"""Properties of the identity normalization (docs/rules.md#identity-normalization).
 
 1. The DuckDB macros and the reference normalizer agree byte for byte on any text: arbitrary Unicode,
    and values built to hit the hard parts (case mapping, final sigma, whitespace of every kind,
@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from pinterest_pipeline.normalize import lookups, reference
-from pinterest_pipeline.normalize.sql import install_normalize_macros
+from pinterest_pipeline.transform.normalize import lookups, reference
+from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
 
 PROPERTY_SETTINGS = settings(
     deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -151,7 +151,7 @@ def well_formed_example(region: str, number_type: int, tail: int) -> phonenumber
     """A valid number of the region and type whose national form is trunk prefix + national number.
 
     Numbers outside that simple shape (Argentine mobiles with their `15`, Belarus's `8 0`) and
-    numbers shorter than 8 E.164 digits are outside what DESIGN §4.1 promises to normalize.
+    numbers shorter than 8 E.164 digits are outside what docs/rules.md promises to normalize.
     """
     example = phonenumbers.example_number_for_type(region.upper(), number_type)
     if example is None:

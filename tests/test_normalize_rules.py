@@ -1,4 +1,4 @@
-"""DESIGN §4.1 field by field: raw value -> the digest Pinterest receives.
+"""Identity normalization (docs/rules.md) field by field: raw value -> the digest Pinterest receives.
 
 Each case names the normalized plaintext a data engineer would expect; the expected digest is the
 SHA-256 of that plaintext, computed here with hashlib. Every case runs through both the DuckDB macros
@@ -12,8 +12,8 @@ import hashlib
 import duckdb
 import pytest
 
-from pinterest_pipeline.normalize import reference
-from pinterest_pipeline.normalize.sql import install_normalize_macros
+from pinterest_pipeline.transform.normalize import reference
+from pinterest_pipeline.transform.normalize.sql import install_normalize_macros
 
 HEX = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"  # an already hashed value
 DROPPED = None
@@ -265,7 +265,7 @@ def test_country(con, value, expected):
         ("020 7946 0958", "gb", "442079460958", None),  # national, trunk 0 removed
         ("(415) 555-0100", "us", "14155550100", None),
         ("1 (415) 555-0100", "us", "14155550100", None),  # NANP trunk 1 removed, then 1 prepended
-        ("123456789", "us", "123456789", None),  # DESIGN's example
+        ("123456789", "us", "123456789", None),  # the example of docs/rules.md
         ("06 6982 1234", "it", "390669821234", None),  # Italy has no trunk prefix: leading zero kept
         ("8 (912) 345-67-89", "ru", "79123456789", None),  # trunk 8
         ("06 1 234 5678", "hu", "3612345678", None),  # trunk 06

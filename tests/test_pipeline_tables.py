@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 import duckdb
 import pytest
 
-from pinterest_pipeline.pipeline_tables import replace_day, stage_day_source, transaction
 from pinterest_pipeline.config import build_config
+from pinterest_pipeline.pipeline_tables import replace_day, stage_day_source, transaction
 from pinterest_pipeline.transform import transform
 
 DAY = date(2026, 11, 30)

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from pinterest_pipeline.cli import main
-from pinterest_pipeline.sample_vocabulary import EMAIL_DOMAINS, EMAIL_HANDLES
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+from pinterest_pipeline.sample.vocabulary import EMAIL_DOMAINS, EMAIL_HANDLES
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
 END = date(2026, 5, 1)
 DAYS = 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pinterest_pipeline.storage import column_definitions
+from pinterest_pipeline.support.storage import column_definitions
 
 COLUMNS = {"source_row": "BIGINT", "event_json": "VARCHAR"}
 # Unique lines with a repeated digest, like a day of events.

@@ -1,4 +1,4 @@
-"""Event-name taxonomy (DESIGN §4.2): presets from the seeds, key normalization, the default
+"""Event-name taxonomy (docs/rules.md#event-names): presets from the seeds, key normalization, the default
 preset's conflict rule, page views, user mappings and the unknown-name policy."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def test_sql_key_matches_python_key(name):
 @pytest.mark.parametrize(
     ("preset", "source_name", "expected"),
     [
-        # seeds/001 Segment presets and the ecommerce spec names of DESIGN §4.2
+        # seeds/001 Segment presets and the ecommerce spec names of docs/rules.md#event-names
         ("segment", "Order Completed", "checkout"),
         ("segment", "Product Added", "add_to_cart"),
         ("segment", "Products Searched", "search"),

@@ -1,13 +1,13 @@
-"""`pinterest-pipeline transform` (DESIGN §8): real Parquet, CSV, NDJSON and DuckDB inputs, both
+"""`pinterest-pipeline transform`: real Parquet, CSV, NDJSON and DuckDB inputs, both
 output files always written, options mapped to config, and bad inputs or config failing with one
 line that names the problem, a non-zero exit code and no output written."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
-import json
 from datetime import date
 from pathlib import Path
 
@@ -103,7 +103,7 @@ def test_duckdb_table_input_and_empty_rejects_file(tmp_path, validate_events):
 
 def test_all_rejected_still_writes_an_empty_events_file(tmp_path):
     source = write_input(tmp_path / "events.csv", f"{ROWS_SQL} WHERE email IS NULL")
-    assert transform(tmp_path, str(source)) == 0
+    assert transform(tmp_path, str(source)) == 1  # every row rejected for one reason (test_nothing_ignored.py)
     assert (tmp_path / "out.ndjson").read_text() == ""
     assert [reject["reason"] for reject in read_ndjson(tmp_path / "rejects.ndjson")] == ["missing_identifier"]
 
@@ -237,7 +237,7 @@ def test_input_or_warehouse_is_required(tmp_path, capsys):
 
 
 def test_warehouse_day(tmp_path, capsys, validate_events):
-    from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+    from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
     warehouse = tmp_path / "shop.duckdb"
     generate_sample_warehouse(warehouse, days=2, rows_per_day=60, end=date(2024, 6, 3))
@@ -255,7 +255,7 @@ def test_duplicates_are_left_out_of_the_events_file_in_every_batch(tmp_path, nam
     """The events file is streamed in batches and the in-run duplicates are dropped on the way:
     with batches of 7 rows, every batch holds some, and the file keeps each first row, in order,
     whether the input is placed by its Parquet row numbers or copied (CSV, NDJSON)."""
-    from pinterest_pipeline import ndjson_output
+    from pinterest_pipeline.transform import ndjson_output
 
     monkeypatch.setattr(ndjson_output, "BATCH_ROWS", 7)
     rows = (

@@ -1,4 +1,4 @@
-"""Country and state normalizations looked up once per distinct value (DESIGN §4.1 through
+"""Country and state normalizations looked up once per distinct value (docs/rules.md through
 `transform`): the same state text means different subdivisions in different countries, the row's
 country or the default decides, and rows keep their input order in the stored events."""
 

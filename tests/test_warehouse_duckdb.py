@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pinterest_pipeline.errors import PipelineError
-from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.support.package_files import sql_path
 from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 from tests.warehouse_fixtures import export_parquet, make_sample_warehouse, run_transform
 

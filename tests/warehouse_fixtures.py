@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 
 from pinterest_pipeline.cli import main
-from pinterest_pipeline.package_files import sql_path
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
+from pinterest_pipeline.support.package_files import sql_path
 
 TABLES = ("products", "customers", "orders", "order_items", "events")
 DAY = "2024-06-02"

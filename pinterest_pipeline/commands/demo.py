@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     # Dagster is imported here, not at the top: the other commands must not pay for it.
     from pinterest_pipeline.dagster import demo
     from pinterest_pipeline.fake_api import FakePinterestApi
-    from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+    from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
     console = Console()
     project = demo.DemoProject(Path(args.dir).resolve())

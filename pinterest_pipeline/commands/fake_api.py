@@ -22,18 +22,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0: any free port; default 8089)")
-    parser.add_argument("--token", default=DEFAULT_ACCESS_TOKEN, help=f"bearer token to accept (default {DEFAULT_ACCESS_TOKEN})")
-    parser.add_argument("--ad-account", default=DEFAULT_AD_ACCOUNT_ID, metavar="ID", help="the one ad account that exists")
+    parser.add_argument(
+        "--token", default=DEFAULT_ACCESS_TOKEN, help=f"bearer token to accept (default {DEFAULT_ACCESS_TOKEN})"
+    )
+    parser.add_argument(
+        "--ad-account", default=DEFAULT_AD_ACCOUNT_ID, metavar="ID", help="the one ad account that exists"
+    )
     parser.add_argument("--max-event-age-days", type=float, default=7.0, help="older events fail per event (default 7)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each request is processed")
     parser.add_argument("--rate-429", type=float, default=0.0, metavar="X", help="share of requests answered 429")
-    parser.add_argument("--retry-after", type=float, default=None, metavar="S", help="Retry-After seconds on injected 429s")
+    parser.add_argument(
+        "--retry-after", type=float, default=None, metavar="S", help="Retry-After seconds on injected 429s"
+    )
     parser.add_argument("--rate-5xx", type=float, default=0.0, metavar="X", help="share of requests answered 503")
-    parser.add_argument("--drop-before", type=float, default=0.0, metavar="X", help="share of connections closed before processing")
-    parser.add_argument("--drop-after", type=float, default=0.0, metavar="X", help="share of connections closed after processing")
+    parser.add_argument(
+        "--drop-before", type=float, default=0.0, metavar="X", help="share of connections closed before processing"
+    )
+    parser.add_argument(
+        "--drop-after", type=float, default=0.0, metavar="X", help="share of connections closed after processing"
+    )
     parser.add_argument("--fail-rate", type=float, default=0.0, metavar="X", help="share of events failed per event")
     parser.add_argument("--partial-422", action="store_true", help="answer 422 instead of 200 when some events failed")
-    parser.add_argument("--validate-sample", type=float, default=1.0, metavar="X", help="share of events checked against the full schema")
+    parser.add_argument(
+        "--validate-sample", type=float, default=1.0, metavar="X",
+        help="share of events checked against the full schema",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault draws")
     parser.set_defaults(handler=run)
 

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+    from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
 
     if args.path.exists() and not args.force:
         raise PipelineError(f"{args.path} already exists; pass --force to replace it")

@@ -20,18 +20,21 @@ from pathlib import Path
 import duckdb
 
 from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
-from pinterest_pipeline.duckdb_session import bounded_connection
 from pinterest_pipeline.errors import InputError, first_line
-from pinterest_pipeline.ndjson_output import write_transform_files
-from pinterest_pipeline.package_files import sql_path
-from pinterest_pipeline.sources import SOURCE_VIEW, quote_identifier, register_source
+from pinterest_pipeline.support.duckdb_session import bounded_connection
+from pinterest_pipeline.support.package_files import sql_path
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 from pinterest_pipeline.transform import TransformResult, check_rows
+from pinterest_pipeline.transform.ndjson_output import write_transform_files
+from pinterest_pipeline.transform.sources import SOURCE_VIEW, register_source
 from pinterest_pipeline.warehouse.source import WarehouseSource
 
 # The packaged extracts, and the order in which a day's extract files run when they are there:
 # orders, then events (the order their rows have always had in the output); any other
 # `extract_*.sql` of a `--sql-dir` follows in name order.
 WAREHOUSE_EXTRACTS = ("extract_orders", "extract_events")
+# Unmapped event names the summary shows; the transform result holds more.
+SHOWN_NAMES = 10
 
 # Option -> config key, for the options that override the config file (plus --max-event-age-days).
 CONFIG_OPTIONS = {
@@ -162,11 +165,15 @@ def run(args: argparse.Namespace) -> int:
             checked = check_rows(con, source_view, config, now=now, source_label=label, on_stage=progress.stage)
             progress.stage("normalizing, hashing and writing events")
             warnings = write_transform_files(con, checked, args.out, args.rejected, on_progress=progress.share)
-            result = TransformResult(checked.rows_in, checked.events, checked.rejected, warnings)
+            result = checked.result(warnings)
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         # Bad data found while reading the whole input (past what type sniffing saw).
         raise InputError(f"{label}: {first_line(exc)}") from None
     print(summary(result, args.out, args.rejected))
+    if result.rejected_for_one_reason:
+        # The files are written (an audit of what was wrong), but a run that sends nothing fails.
+        print(f"pinterest-pipeline transform: error: {label}: {result.rejected_for_one_reason}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -177,6 +184,14 @@ def summary(result: TransformResult, events_path: Path, rejects_path: Path) -> s
         lines.append("rejected: " + ", ".join(f"{reason} {count:,}" for reason, count in result.rejected.items()))
     if result.warnings:
         lines.append("warnings: " + ", ".join(f"{code} {count:,}" for code, count in result.warnings.items()))
+    if result.custom_event_names:
+        lines.append(
+            "sent as custom (no mapping): "
+            + ", ".join(f"{name} {count:,}" for name, count in list(result.custom_event_names.items())[:SHOWN_NAMES])
+            + (f", and {len(result.custom_event_names) - SHOWN_NAMES} more" if len(result.custom_event_names) > SHOWN_NAMES else "")
+        )
+    if result.ignored_columns:
+        lines.append("ignored columns: " + ", ".join(result.ignored_columns))
     lines.append(f"wrote {events_path} and {rejects_path}")
     return "\n".join(lines)
 
@@ -192,7 +207,7 @@ class _Progress:
         self._description = ""
         self._share: float | None = None
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         if self.enabled:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -101,7 +101,12 @@ def build_conversions_asset(instance: PipelineInstance) -> dg.AssetsDefinition:
                 day = partition_day(key)
                 stage_day_source(con, day, _DAY_SOURCE, instance.extract_tables)
                 result = transform(
-                    con, _DAY_SOURCE, config, now=now, events_table=_STAGED_EVENTS, rejects_table=_STAGED_REJECTS,
+                    con,
+                    _DAY_SOURCE,
+                    config,
+                    now=now,
+                    events_table=_STAGED_EVENTS,
+                    rejects_table=_STAGED_REJECTS,
                     temporary=True,
                 )
                 with transaction(con):
@@ -144,9 +149,7 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
             for problem in check_gate.refusals(context.instance, conversions, blocking_checks, key)
         ]
         if problems:
-            raise dg.Failure(
-                description=check_gate.refusal_message(problems, conversions), allow_retries=False
-            )
+            raise dg.Failure(description=check_gate.refusal_message(problems, conversions), allow_retries=False)
         pinterest = instance.resource(context, API)
         state = instance.resource(context, STATE)
         with user_errors_fail_without_retry(), state.connection(context.log) as con:
@@ -155,7 +158,9 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
             for key in context.partition_keys:
                 days = [partition_day(key)]
                 report = deliver(con, EVENTS_TABLE, target, config, partition_days=days)
-                day = delivery_accounting(con, EVENTS_TABLE, target.ad_account_id, partition_days=days, test=target.test_mode)
+                day = delivery_accounting(
+                    con, EVENTS_TABLE, target.ad_account_id, partition_days=days, test=target.test_mode
+                )
                 context.add_asset_metadata(delivery_metadata(report, day), partition_key=key)
         return dg.MaterializeResult()
 

@@ -182,7 +182,10 @@ def build_upload_check(instance: PipelineInstance) -> dg.AssetChecksDefinition:
                     con, EVENTS_TABLE, pinterest.ad_account_id, partition_days=days, test=pinterest.test_mode
                 )
                 delivered, failed, rejected, unsettled = (
-                    ledger.delivered, ledger.failed, ledger.rejected, ledger.unsettled
+                    ledger.delivered,
+                    ledger.failed,
+                    ledger.rejected,
+                    ledger.unsettled,
                 )
             else:
                 delivered = failed = rejected = unsettled = 0

@@ -22,7 +22,7 @@ from pinterest_pipeline.dagster.checks import BLOCKING_CHECK_NAMES, UPLOAD_ACCOU
 from pinterest_pipeline.dagster.names import InstanceNames
 from pinterest_pipeline.dagster.scaffolder import SQL_TEMPLATES
 from pinterest_pipeline.dagster.settings import DEFAULT_POOL
-from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.support.package_files import sql_path
 
 PROJECT_MODULE = "pinterest_demo"
 COMPONENT_NAME = "pinterest"
@@ -219,5 +219,7 @@ def _materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, di
     found = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
-        found[materialization.asset_key.path[-1]] = {key: value.value for key, value in materialization.metadata.items()}
+        found[materialization.asset_key.path[-1]] = {
+            key: value.value for key, value in materialization.metadata.items()
+        }
     return found

@@ -130,7 +130,10 @@ def build_pinterest_defs(
         pool=pool,
     )
     assets = [build_extract_asset(instance, name) for name in extract_files]
-    assets += [build_conversions_asset(instance), build_upload_asset(instance, blocking_check_keys(instance.conversions_spec.key))]
+    assets += [
+        build_conversions_asset(instance),
+        build_upload_asset(instance, blocking_check_keys(instance.conversions_spec.key)),
+    ]
     job = dg.define_asset_job(
         name=names.job,
         selection=dg.AssetSelection.assets(*assets),

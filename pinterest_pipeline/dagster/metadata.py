@@ -13,9 +13,9 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pinterest_pipeline.event_fields import HASHED_USER_FIELDS, user_data_path
 from pinterest_pipeline.delivery import DeliveryReport
 from pinterest_pipeline.delivery.accounting import DeliveryAccounting
+from pinterest_pipeline.event_fields import HASHED_USER_FIELDS, user_data_path
 from pinterest_pipeline.transform import TransformResult
 
 PREVIEW_ROWS = 5
@@ -73,7 +73,9 @@ def delivery_metadata(report: DeliveryReport, day: DeliveryAccounting) -> dict[s
 
 def _delivery_summary(report: DeliveryReport, day: DeliveryAccounting) -> str:
     if report.sent == 0 and day.events and day.unsettled == 0:
-        return f"nothing to send: already delivered {day.delivered:,} (failed {day.failed:,}, rejected {day.rejected:,})"
+        return (
+            f"nothing to send: already delivered {day.delivered:,} (failed {day.failed:,}, rejected {day.rejected:,})"
+        )
     if day.events == 0:
         return "no events to send on this day"
     return (

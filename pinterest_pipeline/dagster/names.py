@@ -30,7 +30,9 @@ class InstanceNames:
     def __post_init__(self) -> None:
         for part in self.key_prefix:
             if not _NAME.fullmatch(part):
-                raise ConfigError(f"invalid key_prefix {list(self.key_prefix)!r}: {part!r} is not a name (letters, digits, _)")
+                raise ConfigError(
+                    f"invalid key_prefix {list(self.key_prefix)!r}: {part!r} is not a name (letters, digits, _)"
+                )
 
     @classmethod
     def of(cls, key_prefix: str | Sequence[str] | None) -> InstanceNames:

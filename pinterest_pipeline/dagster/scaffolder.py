@@ -7,7 +7,7 @@ import shutil
 
 import dagster as dg
 
-from pinterest_pipeline.package_files import sql_path
+from pinterest_pipeline.support.package_files import sql_path
 
 SQL_TEMPLATES = ("extract_orders.sql", "extract_events.sql")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+
 import dagster as dg
 from pydantic import Field, field_validator
 
@@ -142,8 +143,10 @@ class WarehouseSettings(dg.Resolvable, dg.Model):
         default_factory=list, description="DuckDB statements run before every extract; ${NAME} reads the environment."
     )
     adbc_driver: str | None = Field(
-        default=None, description="ADBC driver (postgresql, sqlite, snowflake, bigquery): the SQL runs in the warehouse."
+        default=None,
+        description="ADBC driver (postgresql, sqlite, snowflake, bigquery): the SQL runs in the warehouse.",
     )
     uri_env: str | None = Field(
-        default=None, description="NAME of the environment variable holding the ADBC URI (default PINTEREST_WAREHOUSE_URI)."
+        default=None,
+        description="NAME of the environment variable holding the ADBC URI (default PINTEREST_WAREHOUSE_URI).",
     )

@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 
 from pinterest_pipeline.delivery.ledger import LEDGER_TABLE, LedgerScope, Status, run_sql
-from pinterest_pipeline.sources import qualified_name
+from pinterest_pipeline.support.sql_identifiers import qualified_name
 
 _STATUS_COUNTS = ",\n".join(f"count(*) FILTER (WHERE l.status = '{status}') AS {status}" for status in Status)
 

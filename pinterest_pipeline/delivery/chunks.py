@@ -15,8 +15,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pinterest_pipeline.arrow_bytes import concatenated_bytes
 from pinterest_pipeline.delivery.ledger import LedgerScope, run_sql_relation, send_plan_sql, sendable_statuses
+from pinterest_pipeline.support.arrow_bytes import concatenated_bytes
 
 _BODY_START = b'{"data":['
 _BODY_END = b"]}"

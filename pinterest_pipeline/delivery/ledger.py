@@ -24,8 +24,8 @@ import duckdb
 import numpy as np
 
 from pinterest_pipeline.errors import InputError
-from pinterest_pipeline.sources import qualified_name
-from pinterest_pipeline.sql_parameters import used_parameters
+from pinterest_pipeline.support.sql_identifiers import qualified_name
+from pinterest_pipeline.support.sql_parameters import used_parameters
 
 LEDGER_TABLE = "delivery_ledger"
 

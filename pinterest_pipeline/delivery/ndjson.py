@@ -14,8 +14,8 @@ import duckdb
 from pinterest_pipeline.config import PipelineConfig
 from pinterest_pipeline.delivery.ledger import run_sql
 from pinterest_pipeline.errors import InputError
-from pinterest_pipeline.sources import qualified_name
-from pinterest_pipeline.storage import column_definitions
+from pinterest_pipeline.support.sql_identifiers import qualified_name
+from pinterest_pipeline.support.storage import column_definitions
 
 _EVENTS_COLUMNS = {
     "source_row": "BIGINT",

@@ -1,4 +1,4 @@
-"""A faithful local fake of Pinterest's events endpoint (DESIGN §6), for tests, the demo and benchmarks.
+"""A faithful local fake of Pinterest's events endpoint (docs/architecture.md), for tests, the demo and benchmarks.
 
 `FakePinterestApi` runs it in a background thread; `pinterest-pipeline fake-api` serves it in the
 foreground. Both record what they receive so duplicates and losses can be counted.

@@ -1,4 +1,4 @@
-"""The fake events endpoint as an aiohttp application (DESIGN §6).
+"""The fake events endpoint as an aiohttp application (docs/delivery.md says what it answers).
 
 `POST /v5/ad_accounts/{ad_account_id}/events` behaves like Pinterest's: bearer token (401, code 2),
 ad account (403, code 29), body against the official schema (400, code 4196), per-event statuses in
@@ -116,10 +116,12 @@ class EventsHandler:
         if fault is Fault.RATE_LIMITED:
             log("429")
             headers = {"Retry-After": f"{faults.retry_after:g}"} if faults.retry_after is not None else None
-            return _json(429, {"code": 8, "message": "You have exceeded your rate limit. Try again later."}, request_id, headers)
+            body = {"code": 8, "message": "You have exceeded your rate limit. Try again later."}
+            return _json(429, body, request_id, headers)
         if fault is Fault.SERVER_ERROR:
             log("503")
-            return _json(503, {"code": 4197, "message": "Endpoint is ramped down and is not accepting any traffic."}, request_id)
+            body = {"code": 4197, "message": "Endpoint is ramped down and is not accepting any traffic."}
+            return _json(503, body, request_id)
         if fault is Fault.DROP_BEFORE:
             log("drop_before")
             return _drop_connection(request)
@@ -158,18 +160,22 @@ class EventsHandler:
             oldest <= event.event_time <= latest and event.event_name in PINTEREST_EVENT_NAMES for event in events
         ):
             # The usual request, every event processed as it is: one result shared by all.
-            received = [(ad_account_id, event.event_id, event.event_name, test, request_id, "processed") for event in events]
+            received = [
+                (ad_account_id, event.event_id, event.event_name, test, request_id, "processed") for event in events
+            ]
             return [_PROCESSED] * len(events), received
         results, received = [], []
         for event in events:
             if event.event_time < oldest:
-                result = {"status": "failed", "error_message": f"Event timestamp {event.event_time} is older than {age_days:g} days."}
+                message = f"Event timestamp {event.event_time} is older than {age_days:g} days."
+                result = {"status": "failed", "error_message": message}
             elif event.event_time > latest:
                 result = {"status": "failed", "error_message": f"Event timestamp {event.event_time} is in the future."}
             elif may_fail and draw.event_fails():
                 result = {"status": "failed", "error_message": "Event could not be processed (injected failure)."}
             elif event.event_name not in PINTEREST_EVENT_NAMES:
-                result = {"status": "processed", "warning_message": f"event_name '{event.event_name}' is not a standard event."}
+                warning = f"event_name '{event.event_name}' is not a standard event."
+                result = {"status": "processed", "warning_message": warning}
             else:
                 result = _PROCESSED
             results.append(result)

@@ -19,7 +19,7 @@ import fastjsonschema
 import msgspec
 import orjson
 
-from pinterest_pipeline.package_files import load_schema
+from pinterest_pipeline.support.package_files import load_schema
 
 
 class InvalidRequest(ValueError):
@@ -114,7 +114,9 @@ def _decode_step_by_step(body: bytes, validates_event: Callable[[], bool]) -> De
         raw_events = _EVENT_LIST.decode(envelope["data"]) if "data" in envelope else None
     except msgspec.DecodeError:
         raw_events = None
-    shell = {key: orjson.loads(memoryview(value)) for key, value in envelope.items() if key != "data" or raw_events is None}
+    shell = {
+        key: orjson.loads(memoryview(value)) for key, value in envelope.items() if key != "data" or raw_events is None
+    }
     if raw_events is not None:
         shell["data"] = [None] * len(raw_events)
     _check(envelope_validator, shell, "body")

@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from pinterest_pipeline.errors import first_line
-from pinterest_pipeline.sources import quote_identifier
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 from pinterest_pipeline.warehouse.source import WarehouseError, WarehouseSource
 from pinterest_pipeline.warehouse.sql_text import Paramstyle, rewrite_window_placeholders
 from pinterest_pipeline.warehouse.uri_display import display_uri, redact, secrets_in_uri
@@ -161,7 +161,9 @@ def _connect(dbapi: ModuleType, uri: str):
     return dbapi.connect(db_kwargs={"uri": uri}, autocommit=True)
 
 
-def _stream_into(con: duckdb.DuckDBPyConnection, reader: pa.RecordBatchReader, create_table: Callable[[str], str]) -> None:
+def _stream_into(
+    con: duckdb.DuckDBPyConnection, reader: pa.RecordBatchReader, create_table: Callable[[str], str]
+) -> None:
     """Scan `reader` once into DuckDB, restoring the column types the driver could not carry."""
     view = f"adbc_batches_{uuid.uuid4().hex}"
     # DuckDB 2.0 refuses register() while a result of an earlier execute() is unread; the next

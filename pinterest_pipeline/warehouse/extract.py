@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pinterest_pipeline.sources import quote_identifier
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 from pinterest_pipeline.warehouse import adbc, duckdb_native
 from pinterest_pipeline.warehouse.source import WarehouseError, WarehouseSource
 from pinterest_pipeline.warehouse.sql_text import window_parameters_used

@@ -67,7 +67,8 @@ class WarehouseSource(BaseModel):
         description="DuckDB statements run before every extract (LOAD, SET, CREATE OR REPLACE SECRET); ${NAME} reads the environment.",
     )
     adbc_driver: str | None = Field(
-        None, description="ADBC driver (postgresql, sqlite, snowflake, bigquery, ...): the SQL runs in the warehouse itself."
+        None,
+        description="ADBC driver (postgresql, sqlite, snowflake, bigquery, ...): the SQL runs in the warehouse itself.",
     )
     uri_env: str | None = Field(
         None, description=f"Environment variable holding the ADBC URI (default {DEFAULT_URI_ENV})."
@@ -95,7 +96,7 @@ class WarehouseSource(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "WarehouseSource":
+    def _one_kind(self) -> WarehouseSource:
         if self.path is not None and self.attach is not None:
             raise ValueError("give 'path' or 'attach', not both")
         if self.adbc_driver is not None:
@@ -107,7 +108,7 @@ class WarehouseSource(BaseModel):
         return self
 
     @classmethod
-    def parse(cls, values: dict) -> "WarehouseSource":
+    def parse(cls, values: dict) -> WarehouseSource:
         """Build from configuration (YAML, TOML, run config); an invalid key fails naming it."""
         try:
             return cls.model_validate(values)
@@ -123,7 +124,7 @@ class WarehouseSource(BaseModel):
     @classmethod
     def from_cli_options(
         cls, warehouse: str | Path | None = None, warehouse_adbc: str | None = None
-    ) -> "WarehouseSource":
+    ) -> WarehouseSource:
         """The source `transform --warehouse FILE` / `--warehouse-adbc DRIVER` / neither names."""
         if warehouse is not None and warehouse_adbc is not None:
             raise ConfigError("give --warehouse or --warehouse-adbc, not both")

@@ -48,7 +48,7 @@ def display_uri(uri: str) -> str:
     # `md:shop`, `postgres:dbname=shop`, `sqlite:/data/x.db`: DuckDB's attach prefixes stay.
     prefix = re.match(r"^[A-Za-z][A-Za-z0-9_]*:", without_query)
     prefix_text = prefix.group(0) if prefix else ""
-    rest = uri[len(prefix_text):]
+    rest = uri[len(prefix_text) :]
     if "=" in rest.split("?", 1)[0]:
         pairs = re.findall(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", rest)
         return prefix_text + " ".join(f"{key}={value}" for key, value in pairs if not _SECRET_KEYS.search(key))
