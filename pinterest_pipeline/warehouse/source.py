@@ -60,11 +60,17 @@ class WarehouseSource(BaseModel):
     path: str | None = Field(None, description="A DuckDB file, attached READ_ONLY as `warehouse`.")
     attach: str | None = Field(
         None,
-        description="What DuckDB ATTACHes READ_ONLY as `warehouse` (md:db, postgres:..., s3://.../x.duckdb); ${NAME} reads the environment.",
+        description=(
+            "What DuckDB ATTACHes READ_ONLY as `warehouse` (md:db, postgres:..., s3://.../x.duckdb);"
+            " ${NAME} reads the environment."
+        ),
     )
     setup: tuple[str, ...] = Field(
         (),
-        description="DuckDB statements run before every extract (LOAD, SET, CREATE OR REPLACE SECRET); ${NAME} reads the environment.",
+        description=(
+            "DuckDB statements run before every extract (LOAD, SET, CREATE OR REPLACE SECRET);"
+            " ${NAME} reads the environment."
+        ),
     )
     adbc_driver: str | None = Field(
         None,
