@@ -64,6 +64,12 @@ def test_one_partition_reaches_the_fake_api_once_and_rematerializing_sends_nothi
     conversions = materialization_metadata(first, "pinterest_conversions")[key]
     assert conversions["dagster/row_count"] == len(events)
     assert conversions["rows_in"] == _extracted(pipeline, key) == len(events) + conversions["rejected"]
+    # Nothing silently ignored: source names sent as `custom` are counted by name, unread columns listed.
+    custom_events = pipeline.sql(
+        "SELECT count(*) FROM pinterest_events WHERE partition_day = $day AND event_name = 'custom'", {"day": day(key)}
+    )[0][0]
+    assert conversions["sent_as_custom"] == sum(conversions["sent_as_custom_by_source_name"].values()) == custom_events
+    assert conversions["ignored_columns"] == "none"
     evaluations = check_evaluations(first)
     assert all(e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in evaluations.values()), evaluations
     assert evaluations["accounts_for_every_row"].passed

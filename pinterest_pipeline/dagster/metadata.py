@@ -39,6 +39,10 @@ def conversion_metadata(con: duckdb.DuckDBPyConnection, events_table: str, resul
         "rejected_by_reason": dg.MetadataValue.json(dict(sorted(result.rejected.items()))),
         "warnings": sum(result.warnings.values()),
         "warnings_by_code": dg.MetadataValue.json(dict(sorted(result.warnings.items()))),
+        # Nothing silently ignored: source names sent as `custom`, and columns the contract does not read.
+        "sent_as_custom": sum(result.custom_event_names.values()),
+        "sent_as_custom_by_source_name": dg.MetadataValue.json(dict(result.custom_event_names)),
+        "ignored_columns": dg.MetadataValue.text(", ".join(result.ignored_columns) or "none"),
         "hashed_field_coverage": _coverage_table(con, events_table),
         "preview": dg.MetadataValue.md(events_preview_markdown(con, events_table)),
     }
