@@ -136,7 +136,7 @@ FROM {CHECKED_EVENTS} c JOIN ldp_source_rows s ON s.partition_day = c.partition_
 WHERE NOT {_HAS_LDP}
 """
 
-# LDP takes effect only with hashed st = ca and country = us (PINTEREST_API.md §5); the event still goes out.
+# LDP takes effect only with hashed st = ca and country = us (docs/rules.md, LDP); the event still goes out.
 LDP_WITHOUT_EFFECT = f"""
 SELECT partition_day, event_id, 'LDP set but st is not ca or country is not us' AS problem
 FROM {CHECKED_EVENTS}

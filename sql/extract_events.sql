@@ -1,4 +1,4 @@
--- extract_events: behavioural events of one time window as conversion rows (DESIGN §3).
+-- extract_events: behavioural events of one time window as conversion rows (docs/rules.md, "The source contract").
 --
 -- This file and extract_orders.sql are the only place that knows the warehouse's schema. Adapt them
 -- to your own tables: keep the output column names, drop the ones you do not have (only event_id,

@@ -1,4 +1,4 @@
-"""Delivery against the fake Pinterest API over real HTTP on 127.0.0.1 (DESIGN §5).
+"""Delivery against the fake Pinterest API over real HTTP on 127.0.0.1 (docs/delivery.md).
 
 Each test states one promise of the delivery guarantee and checks it on both sides: the ledger
 (what the pipeline believes) and the fake's record of what it processed (what Pinterest would count).

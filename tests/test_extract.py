@@ -1,4 +1,4 @@
-"""Extracting one window of the sample warehouse into contract rows (DESIGN §3).
+"""Extracting one window of the sample warehouse into contract rows (docs/rules.md, "The source contract").
 
 The extract is where partitions are cut, so the window must be half-open (a row at midnight belongs
 to exactly one day), re-running it must replace rather than append, and the warehouse must stay

@@ -1,4 +1,4 @@
-"""Warehouses read through ADBC (DESIGN §12): a real PostgreSQL 15 and a SQLite file holding the
+"""Warehouses read through ADBC (docs/warehouses.md): a real PostgreSQL 15 and a SQLite file holding the
 sample warehouse give byte-identical events and rejects to the DuckDB file; the warehouse is
 never written; and every way the source can fail stops the extract at once with one line that
 names the source and never the password."""

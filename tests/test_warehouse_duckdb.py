@@ -1,4 +1,4 @@
-"""DuckDB-native warehouse sources (DESIGN §12): Parquet files the SQL reads by relative path, a
+"""DuckDB-native warehouse sources (docs/warehouses.md): Parquet files the SQL reads by relative path, a
 DuckDB file, and `attach` + `setup` with values from the environment. The first two give the
 same events as the packaged DuckDB-file extracts; the warehouse is never written; a failing
 setup statement or extract names the source and hides the environment's values."""

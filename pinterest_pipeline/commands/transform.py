@@ -6,7 +6,7 @@
     PINTEREST_WAREHOUSE_URI=postgresql://... \
     pinterest-pipeline transform --warehouse-adbc postgresql --sql-dir pg_sql/ --day 2024-06-01 ...
 
-Options map to config keys (DESIGN §8, §9); both output files are always written, or neither.
+Options map to config keys; both output files are always written, or neither.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Warehouses (DESIGN §12): where the extract SQL reads a day's rows from.
+"""Warehouses (docs/warehouses.md): where the extract SQL reads a day's rows from.
 
     from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 

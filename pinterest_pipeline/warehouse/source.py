@@ -1,4 +1,4 @@
-"""`WarehouseSource`: where the extract SQL reads from (DESIGN §12).
+"""`WarehouseSource`: where the extract SQL reads from (docs/warehouses.md).
 
 One of four kinds, told apart by the keys given:
 

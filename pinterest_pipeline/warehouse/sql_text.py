@@ -1,7 +1,7 @@
 """Reading extract SQL as text: where the window placeholders and `${NAME}` references are.
 
 Every extract file, whatever its dialect, writes the window as `$window_start` and `$window_end`
-(DESIGN §12). A DuckDB source binds them by name; an ADBC driver wants positional placeholders
+(docs/warehouses.md). A DuckDB source binds them by name; an ADBC driver wants positional placeholders
 (`$1` for PostgreSQL, `?` for most others), so they are rewritten. Only placeholders in the SQL
 itself count: the same words inside a string literal, a quoted identifier or a comment are left
 alone, so a comment that explains the window does not become a parameter.

@@ -1,4 +1,4 @@
--- extract_events: behavioural events of one time window as conversion rows (DESIGN §3), read from Parquet files.
+-- extract_events: behavioural events of one time window as conversion rows (docs/rules.md, "The source contract"), read from Parquet files.
 --
 -- The same query as the DuckDB-file example one directory up, with each warehouse table read from
 -- a directory of Parquet files: `data/<table>/*.parquet`. Relative paths resolve against this

@@ -1,4 +1,4 @@
--- extract_events: behavioural events of one time window as conversion rows (DESIGN §3), in
+-- extract_events: behavioural events of one time window as conversion rows (docs/rules.md, "The source contract"), in
 -- PostgreSQL's dialect, run in the warehouse through ADBC (`--warehouse-adbc postgresql`).
 --
 -- The same rows and columns as the DuckDB example one directory up, over the same tables in a

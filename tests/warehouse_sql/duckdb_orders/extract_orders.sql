@@ -1,4 +1,4 @@
--- extract_orders: completed orders of one time window as conversion rows (DESIGN §3).
+-- extract_orders: completed orders of one time window as conversion rows (docs/rules.md, "The source contract").
 --
 -- This file and extract_events.sql are the only place that knows the warehouse's schema. Adapt them
 -- to your own tables: keep the output column names, drop the ones you do not have (only event_id,
