@@ -60,7 +60,7 @@ def test_demo_runs_twice_and_sends_nothing_the_second_time(tmp_path):
     # The commands to copy are printed whole, one per line, however narrow the terminal.
     lines = first.stdout.splitlines()
     assert f"  pinterest-pipeline fake-api --port {port}" in lines
-    assert f"  cd {workdir} && DAGSTER_HOME={workdir / 'dagster_home'} dagster dev" in lines
+    assert f"  cd {workdir} && DAGSTER_HOME={workdir / 'dagster_home'} dg dev" in lines
     # The project is the component's defs.yaml and the two SQL files, partitions from the first day.
     component = workdir / "pinterest_demo" / "defs" / "pinterest"
     assert sorted(p.name for p in component.iterdir()) == ["defs.yaml", "extract_events.sql", "extract_orders.sql"]

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     )
     console.print(f"  pinterest-pipeline fake-api --port {args.port}", soft_wrap=True, highlight=False)
     console.print(
-        f"  cd {project.root} && DAGSTER_HOME={project.dagster_home} dagster dev", soft_wrap=True, highlight=False
+        f"  cd {project.root} && DAGSTER_HOME={project.dagster_home} dg dev", soft_wrap=True, highlight=False
     )
     ok = all(
         s.run_succeeded and not s.checks_failed and (s.day == unsent or (s.uploaded and s.accounted))
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 @contextmanager
 def _token_variable(name: str, value: str) -> Iterator[None]:
     """The fake API's token in the variable the project's `access_token_env` names, for the demo's
-    own runs (`dagster dev` reads it from the project's `.env`); restored afterwards."""
+    own runs (`dg dev` reads it from the project's `.env`); restored afterwards."""
     previous = os.environ.get(name)
     os.environ[name] = value
     try:
