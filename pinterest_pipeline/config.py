@@ -9,13 +9,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pinterest_pipeline.errors import PipelineError

@@ -4,9 +4,7 @@ persistent test instance."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from pinterest_pipeline.dagster import build_pinterest_defs
 from pinterest_pipeline.fake_api import FakePinterestApi
 from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
+from pinterest_pipeline.support.environment import variable_set
 from pinterest_pipeline.support.package_files import sql_path
 
 ROWS_PER_DAY = 60
@@ -72,17 +71,8 @@ class Pipeline:
         }
         return build_pinterest_defs(**{**arguments, **self.overrides, **overrides})
 
-    @contextmanager
-    def token_in_environment(self) -> Iterator[None]:
-        previous = os.environ.get(TOKEN_ENV)
-        os.environ[TOKEN_ENV] = self.access_token or self.fake_api.access_token
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop(TOKEN_ENV, None)
-            else:
-                os.environ[TOKEN_ENV] = previous
+    def token_in_environment(self):
+        return variable_set(TOKEN_ENV, self.access_token or self.fake_api.access_token)
 
     def materialize(
         self,

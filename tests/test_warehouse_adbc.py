@@ -5,6 +5,7 @@ names the source and never the password."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from datetime import datetime, timezone
 
@@ -12,6 +13,7 @@ import duckdb
 import pytest
 
 from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.support.package_files import sql_path
 from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 from tests.warehouse_fixtures import (
     PACKAGED_POSTGRESQL_SQL,
@@ -86,8 +88,11 @@ def test_sqlite_is_byte_identical_to_the_duckdb_file(tmp_path, sample, sqlite_wa
     through_sqlite = run_transform(
         tmp_path / "sqlite", "--warehouse-adbc", "sqlite", "--sql-dir", str(TEST_SQL / "sqlite"), day="2024-06-01"
     )
+    orders_only = tmp_path / "duckdb_orders"
+    orders_only.mkdir()
+    shutil.copyfile(sql_path("extract_orders.sql"), orders_only / "extract_orders.sql")
     from_file = run_transform(
-        tmp_path / "file", "--warehouse", str(sample), "--sql-dir", str(TEST_SQL / "duckdb_orders"), day="2024-06-01"
+        tmp_path / "file", "--warehouse", str(sample), "--sql-dir", str(orders_only), day="2024-06-01"
     )
     assert through_sqlite.code == from_file.code == 0
     assert from_file.events.count(b"\n") > 20

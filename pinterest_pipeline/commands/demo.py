@@ -13,10 +13,7 @@ This is the one engine command that imports the Dagster integration: the demo ex
 from __future__ import annotations
 
 import argparse
-import os
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.support.environment import variable_set
 
 DEFAULT_DIR = "pinterest_demo"
 # Where `pinterest-pipeline fake-api` listens by default: the project's uploads from the UI go there.
@@ -94,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"Fake Pinterest API: {fake_api.url} (ad account {fake_api.ad_account_id})")
         project.write(date.fromisoformat(days[0]), fake_api.ad_account_id, fake_api.access_token, args.port)
         console.print(f"Dagster project: [bold]{project.component_dir / 'defs.yaml'}[/]", soft_wrap=True)
-        with _token_variable(demo.TOKEN_ENV, fake_api.access_token), warnings.catch_warnings():
+        # The fake API's token in the variable the project's `access_token_env` names, for the demo's
+        # own runs (`dg dev` reads it from the project's `.env`).
+        with variable_set(demo.TOKEN_ENV, fake_api.access_token), warnings.catch_warnings():
             # Dagster's note to definition authors that the daily job's assets differ in backfill policy
             # (by design: the upload goes one day per run) means nothing to someone running the demo.
             warnings.filterwarnings("ignore", message=r"Asset job .* materializes assets with varying BackfillPolicies")
@@ -128,21 +128,6 @@ def run(args: argparse.Namespace) -> int:
         for s in summaries
     )
     return 0 if ok else 1
-
-
-@contextmanager
-def _token_variable(name: str, value: str) -> Iterator[None]:
-    """The fake API's token in the variable the project's `access_token_env` names, for the demo's
-    own runs (`dg dev` reads it from the project's `.env`); restored afterwards."""
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
 
 
 def _summary_table(summaries: list) -> Table:
