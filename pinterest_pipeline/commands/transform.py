@@ -16,12 +16,14 @@ from pathlib import Path
 
 import duckdb
 
+from pinterest_pipeline.commands.state_option import add_state_option, state_from
 from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
 from pinterest_pipeline.duckdb_session import bounded_connection
 from pinterest_pipeline.errors import InputError, first_line
-from pinterest_pipeline.ndjson_output import write_transform_files
+from pinterest_pipeline.ndjson_output import write_table_files, write_transform_files
+from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, REJECTS_TABLE
 from pinterest_pipeline.sources import SOURCE_VIEW, register_source
-from pinterest_pipeline.transform import TransformResult, check_rows
+from pinterest_pipeline.transform import TransformResult, check_rows, transform
 
 WAREHOUSE_EXTRACTS = ("extract_orders", "extract_events")
 
@@ -50,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--warehouse", type=Path, metavar="W.duckdb", help="extract one day from this warehouse instead of INPUT")
     parser.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="the day (in partition_timezone) to extract")
     parser.add_argument("--config", type=Path, metavar="FILE.toml", help="pipeline config file")
+    add_state_option(
+        parser,
+        "with --warehouse: also store the day's extracts, events and rejects in this state (a DuckDB file or a "
+        "postgresql:// URL), replacing what the day stored before; default: PINTEREST_PIPELINE_STATE, if set",
+    )
     parser.add_argument("--now", type=_parse_now, metavar="ISO8601", help="the run's clock (default: now)")
     parser.add_argument("--source-timezone", metavar="TZ", help="time zone of naive timestamps")
     parser.add_argument("--default-country", metavar="CC", help="country of national phone numbers and ZIPs")
@@ -79,25 +86,55 @@ def _parse_now(text: str) -> datetime:
 
 def _config(args: argparse.Namespace) -> PipelineConfig:
     overrides = {key: getattr(args, option) for option, key in CONFIG_OPTIONS.items()}
+    overrides["state"] = args.state
     if args.max_event_age_days is not None:
         overrides["max_event_age"] = timedelta(days=args.max_event_age_days)
     return load_config(args.config, **overrides)
 
 
+def _staged(extract: str) -> str:
+    return f"staged_{extract}"
+
+
 def _register_warehouse_day(
     con: duckdb.DuckDBPyConnection, warehouse: Path, day: date, config: PipelineConfig
 ) -> str:
-    """Extract the orders and events of `day` (in the partition time zone) and view their union."""
+    """Extract the orders and events of `day` (in the partition time zone) into TEMP tables
+    `staged_<extract>` (a state's file never sees them) and view their union."""
     from pinterest_pipeline.extract import day_window, extract_window
 
     start, end = day_window(day, config.partition_timezone)
     for name in WAREHOUSE_EXTRACTS:
-        extract_window(con, str(warehouse), name, start, end, name)
+        extract_window(con, str(warehouse), name, start, end, _staged(name), temporary=True)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {SOURCE_VIEW} AS "
-        + " UNION ALL BY NAME ".join(f"SELECT * FROM {name}" for name in WAREHOUSE_EXTRACTS)
+        + " UNION ALL BY NAME ".join(f"SELECT * FROM {_staged(name)}" for name in WAREHOUSE_EXTRACTS)
     )
     return SOURCE_VIEW
+
+
+def _transform_into_state(args: argparse.Namespace, config: PipelineConfig, now: datetime) -> TransformResult:
+    """A warehouse day transformed as the assets do, stored in the state (extracts, events, rejects
+    and the transform's clock, in one transaction), then written to the two files."""
+    from pinterest_pipeline.state import TransformRecord
+
+    events, rejects = "staged_pinterest_events", "staged_pinterest_rejects"
+    with state_from(config).session() as session:
+        source = _register_warehouse_day(session.con, args.warehouse, args.day, config)
+        result = transform(
+            session.con, source, config, now=now, events_table=events, rejects_table=rejects,
+            source_label=f"{args.warehouse} {args.day}", temporary=True,
+        )
+        record = TransformRecord(
+            now, int(config.max_event_age.total_seconds()), int(config.max_future_skew.total_seconds())
+        )
+        session.write_day(
+            args.day,
+            {**{name: _staged(name) for name in WAREHOUSE_EXTRACTS}, EVENTS_TABLE: events, REJECTS_TABLE: rejects},
+            transform_record=record,
+        )
+        write_table_files(session.con, events, rejects, args.out, args.rejected)
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,10 +142,16 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give either INPUT or --warehouse with --day")
     if args.warehouse is not None and args.day is None:
         raise ConfigError("--warehouse needs --day YYYY-MM-DD")
+    if args.state is not None and args.warehouse is None:
+        raise ConfigError("--state stores a warehouse day: give --warehouse and --day")
     config = _config(args)
     now = args.now or datetime.now(timezone.utc)
     label = args.input or f"{args.warehouse} {args.day}"
     try:
+        if args.warehouse is not None and (args.state is not None or _state_in_environment()):
+            result = _transform_into_state(args, config, now)
+            print(summary(result, args.out, args.rejected))
+            return 0
         with bounded_connection() as con, _Progress(con) as progress:
             progress.stage("opening input")
             if args.input is not None:
@@ -124,6 +167,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{label}: {first_line(exc)}") from None
     print(summary(result, args.out, args.rejected))
     return 0
+
+
+def _state_in_environment() -> bool:
+    import os
+
+    return bool(os.environ.get("PINTEREST_PIPELINE_STATE", "").strip())
 
 
 def summary(result: TransformResult, events_path: Path, rejects_path: Path) -> str:
