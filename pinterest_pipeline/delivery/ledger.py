@@ -113,7 +113,7 @@ def check_unique_events(con: duckdb.DuckDBPyConnection, events_table: str, scope
         con,
         f"SELECT count(*) - count(DISTINCT (event_id, event_name)) FROM {events} e WHERE {scope.day_filter('e')}",
         scope.params(),
-    ).fetchone()[0]
+    ).fetchall()[0][0]  # fetched to the end: the connection is free for the next statement
     if duplicates:
         raise InputError(
             f"{events_table} holds {duplicates} events whose (event_id, event_name) repeats an earlier one; "
@@ -167,7 +167,7 @@ def staging_counts(
         WHERE l.ad_account_id = $account AND l.test = $test AND {scope.day_filter('e')}
         """,
         {**scope.params(), "sendable": list(sendable_statuses(resend_failed))},
-    ).fetchone()
+    ).fetchall()[0]
     return Staging(considered, settled, considered - settled)
 
 

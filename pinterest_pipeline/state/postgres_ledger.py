@@ -112,7 +112,8 @@ def copy_ledger_rows(bulk, con: duckdb.DuckDBPyConnection, scope: LedgerScope) -
         rows = cursor.fetch_arrow_table()
     con.register("pp_ledger_arrow", rows)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {LEDGER_COPY} AS SELECT * FROM pp_ledger_arrow")
+        # A table of the step's own in-memory database, not TEMP: the send plan reads it from a cursor of its own.
+        con.execute(f"CREATE OR REPLACE TABLE {LEDGER_COPY} AS SELECT * FROM pp_ledger_arrow")
     finally:
         con.unregister("pp_ledger_arrow")
 
@@ -123,7 +124,9 @@ class PostgresLedger:
     def __init__(self, location: PostgresLocation, bulk, con: duckdb.DuckDBPyConnection) -> None:
         self.location = location
         self.bulk = bulk  # the session's ADBC connection: keys and copies in bulk
-        self.con = con
+        # A DuckDB connection of the run's own (as the send plan has): the caller's `con` may hold an
+        # unfinished result. It sees the events table, which the send plan's cursor must see anyway.
+        self.con = con.cursor()
         self._updates = location.connect()  # psycopg, autocommit: one committed statement per chunk
         self._locks = None
 
@@ -200,7 +203,7 @@ class PostgresLedger:
 
     def close(self) -> None:
         """Ends the run: closing the lock connection releases its locks."""
-        for connection in (self._updates, self._locks):
+        for connection in (self._updates, self._locks, self.con):
             if connection is not None:
                 connection.close()
         self._locks = None
@@ -235,11 +238,16 @@ def _seq_filter(seqs) -> tuple[str, dict]:
 def accounting(
     bulk, con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope
 ) -> DeliveryAccounting:
+    """`delivery_accounting` of `events_table` in `con` against the server's ledger."""
     if not ledger_exists(bulk):
         return account_events(con, events_table, scope, None)
-    upload_keys(bulk, con, events_table, scope)
-    copy_ledger_rows(bulk, con, scope)
-    return account_events(con, events_table, scope, LEDGER_COPY)
+    own = con.cursor()  # the caller's `con` may hold an unfinished result
+    try:
+        upload_keys(bulk, own, events_table, scope)
+        copy_ledger_rows(bulk, own, scope)
+        return account_events(own, events_table, scope, LEDGER_COPY)
+    finally:
+        own.close()
 
 
 def summary(
