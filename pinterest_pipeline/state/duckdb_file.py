@@ -58,9 +58,11 @@ class DuckDBFileState(PipelineState):
         if read_only and not self.path.is_file():
             raise StateError(f"no pipeline database at {self.path}: nothing was stored in it yet")
         con = self.connect(read_only=read_only)
+        session = DuckDBFileSession(con)
         try:
-            yield DuckDBFileSession(con)
+            yield session
         finally:
+            session.drop_staged()
             con.close()
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -95,6 +97,7 @@ class DuckDBFileSession(StateSession):
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self._staged_views: set[str] = set()
 
     def write_day(self, day: date, tables: Mapping[str, str], *, transform_record: TransformRecord | None = None) -> None:
         with transaction(self.con):
@@ -110,15 +113,20 @@ class DuckDBFileSession(StateSession):
         pipeline_tables.stage_day_source(self.con, day, view, extract_tables)
 
     def stage_events(self, days: Sequence[date] | None, name: str, *, columns: Sequence[str] | None = None) -> str:
+        """A view in the file, not a TEMP one: the send plan reads it from a cursor of its own, which
+        does not see this connection's temporary objects. Dropped when the session ends."""
         selected = ", ".join(quote_identifier(column) for column in columns) if columns else "*"
         if not self.table_exists(EVENTS_TABLE):
-            raise StateError(f"{EVENTS_TABLE} does not exist in {self.con_name()}: transform a day first")
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS SELECT {selected} FROM {EVENTS_TABLE} "
-            f"WHERE partition_day IN (SELECT unnest({_date_list(days)}))" if days is not None
-            else f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS SELECT {selected} FROM {EVENTS_TABLE}"
-        )
+            raise StateError(f"{EVENTS_TABLE} does not exist in {self.con_name()}: nothing was stored in it yet")
+        where = f" WHERE partition_day IN (SELECT unnest({_date_list(days)}))" if days is not None else ""
+        self.con.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS SELECT {selected} FROM {EVENTS_TABLE}{where}")
+        self._staged_views.add(name)
         return name
+
+    def drop_staged(self) -> None:
+        for name in self._staged_views:
+            self.con.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
+        self._staged_views.clear()
 
     def stage_checked_events(self, days: list[date] | None, extract_tables: Sequence[str] = EXTRACT_TABLES) -> int:
         return check_queries.stage_checked_events(self.con, days, extract_tables)
