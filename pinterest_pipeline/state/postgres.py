@@ -37,6 +37,8 @@ from pinterest_pipeline.state.postgres_tables import (
 )
 from pinterest_pipeline.sources import quote_identifier as q
 
+STEP_DATABASE = "step.duckdb"  # inside the session's private spill directory
+
 # The columns of the checks' inputs: the events as sent, and the LDP flags of the source rows.
 _CHECKED_EVENT_COLUMNS = ("event_id", "event_json")
 _LDP_SOURCE_COLUMNS = ("event_id", "opt_out_type")
@@ -55,7 +57,10 @@ class PostgresState(PipelineState):
         with ExitStack() as stack:
             bulk = self.location.connect_bulk()
             stack.callback(bulk.close)
-            con = stack.enter_context(bounded_connection())
+            # A temporary database file, not an in-memory one: a day's events (about 1 GB per 1M)
+            # then live on disk, and the step stays within the memory limit (an in-memory table
+            # cannot leave memory, and a 1M-event send plan ran out of 256 MB).
+            con = stack.enter_context(bounded_connection(STEP_DATABASE))
             con.execute("SET enable_progress_bar = false")
             yield PostgresSession(self.location, bulk, con)
 

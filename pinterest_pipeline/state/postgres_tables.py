@@ -26,6 +26,7 @@ import duckdb
 
 from pinterest_pipeline.pipeline_tables import TRANSFORMS_TABLE
 from pinterest_pipeline.sources import quote_identifier as q
+from pinterest_pipeline.storage import column_definitions
 
 COLUMNS_TABLE = "pipeline_columns"
 ROW_ORDER_COLUMN = "pp_row"
@@ -212,6 +213,8 @@ def load_day_rows(
     decode = ", ".join(decoded(column, kind) for column, kind in columns.items())
     con.register("pp_loaded_rows", rows)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {q(name)} AS SELECT {decode} FROM pp_loaded_rows")
+        # Declared first, so event texts get zstd in the step's database file (storage.py).
+        con.execute(f"CREATE OR REPLACE TABLE {q(name)} ({column_definitions(con, columns)})")
+        con.execute(f"INSERT INTO {q(name)} SELECT {decode} FROM pp_loaded_rows")
     finally:
         con.unregister("pp_loaded_rows")
