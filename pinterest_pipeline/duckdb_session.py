@@ -36,12 +36,9 @@ def apply_limits(con: duckdb.DuckDBPyConnection, spill_directory: str) -> None:
 @contextmanager
 def bounded_connection(database: str = ":memory:") -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to `database` with the memory limit applied and a private spill directory
-    under the system temp directory, removed (with anything spilled) when the block ends.
-    A relative `database` file name is placed in that directory (a step's scratch database)."""
+    under the system temp directory, removed (with anything spilled) when the block ends."""
     spill_directory = tempfile.mkdtemp(prefix="pinterest-pipeline-duckdb-")
     try:
-        if database != ":memory:" and not os.path.isabs(database):
-            database = os.path.join(spill_directory, database)
         con = duckdb.connect(database)
         try:
             apply_limits(con, spill_directory)

@@ -8,6 +8,8 @@ file; `write_day` copies a step's results back, replacing the day in one server 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
@@ -20,7 +22,6 @@ from pinterest_pipeline.delivery.accounting import DeliveryAccounting, LedgerDay
 from pinterest_pipeline.delivery.deliver import DeliveryReport, deliver
 from pinterest_pipeline.delivery.ledger import LedgerScope
 from pinterest_pipeline.delivery.target import PinterestTarget
-from pinterest_pipeline.duckdb_session import bounded_connection
 from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, EXTRACT_TABLES, REJECTS_TABLE, TRANSFORMS_TABLE
 from pinterest_pipeline.state import postgres_ledger
 from pinterest_pipeline.state.base import PipelineState, StateError, StateSession, TransformRecord
@@ -37,7 +38,7 @@ from pinterest_pipeline.state.postgres_tables import (
 )
 from pinterest_pipeline.sources import quote_identifier as q
 
-STEP_DATABASE = "step.duckdb"  # inside the session's private spill directory
+STEP_DATABASE = "step.duckdb"  # in the session's private scratch directory
 
 # The columns of the checks' inputs: the events as sent, and the LDP flags of the source rows.
 _CHECKED_EVENT_COLUMNS = ("event_id", "event_json")
@@ -58,9 +59,13 @@ class PostgresState(PipelineState):
             bulk = self.location.connect_bulk()
             stack.callback(bulk.close)
             # A temporary database file, not an in-memory one: a day's events (about 1 GB per 1M)
-            # then live on disk, and the step stays within the memory limit (an in-memory table
-            # cannot leave memory, and a 1M-event send plan ran out of 256 MB).
-            con = stack.enter_context(bounded_connection(STEP_DATABASE))
+            # live on disk, as in a DuckDB-file state. DuckDB's own memory limit applies, as it does
+            # to a DuckDB-file state's steps: under the CLI transform's 256 MB, the send plan of a
+            # 1M-event day (a sort of 1 GB of texts) ran out of memory.
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="pinterest-pipeline-step-"))
+            con = duckdb.connect(os.path.join(scratch, STEP_DATABASE))
+            stack.callback(con.close)
+            con.execute("SET temp_directory = $directory", {"directory": scratch})
             con.execute("SET enable_progress_bar = false")
             yield PostgresSession(self.location, bulk, con)
 
