@@ -21,6 +21,7 @@ import duckdb
 
 from pinterest_pipeline.event_fields import ACTION_SOURCES, HASHED_USER_FIELDS
 from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, EXTRACT_TABLES, TRANSFORMS_TABLE, table_exists
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 from pinterest_pipeline.support.sql_parameters import used_parameters
 from pinterest_pipeline.taxonomy import PINTEREST_EVENT_NAMES
 
@@ -171,7 +172,7 @@ def stage_checked_events(
     con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str] = EXTRACT_TABLES
 ) -> int:
     """Parse the events of `days` (None: every day) into `checked_events`, and the source rows
-    flagged LDP into `ldp_source_rows`; returns the number of events."""
+    flagged LDP (in `extract_tables`) into `ldp_source_rows`; returns the number of events."""
     if not table_exists(con, EVENTS_TABLE):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED_EVENTS} AS SELECT NULL AS partition_day WHERE FALSE")
         return 0
@@ -201,12 +202,10 @@ def find_offenders(con: duckdb.DuckDBPyConnection, query: str, checked: int) -> 
     return Offenders(checked, offending, dict(by_problem), dict(by_day), list(sample or []))
 
 
-def _stage_ldp_source_rows(
-    con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str]
-) -> None:
+def _stage_ldp_source_rows(con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str]) -> None:
     """`ldp_source_rows`: source rows of `days` flagged LDP, from the extracts that have an opt_out_type column."""
     parts = [
-        _LDP_SOURCE_ROWS.format(table=table)
+        _LDP_SOURCE_ROWS.format(table=quote_identifier(table))
         for table in extract_tables
         if table_exists(con, table) and _has_column(con, table, "opt_out_type")
     ]
@@ -217,4 +216,4 @@ def _stage_ldp_source_rows(
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    return column in {name for name, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
+    return column in {name for name, *_ in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()}

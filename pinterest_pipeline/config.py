@@ -87,7 +87,17 @@ class PipelineConfig(BaseModel):
     request_timeout: float = Field(30.0, gt=0, description="Seconds before one request times out.")
     retry_backoff_base: float = Field(0.5, gt=0, description="Seconds of backoff after a request's first failed attempt; doubles per attempt, with jitter.")
     retry_backoff_max: float = Field(30.0, gt=0, description="Longest backoff between two attempts of one request, in seconds.")
-    state: Path = Field(DEFAULT_STATE_PATH, description="The pipeline's own DuckDB file: staged events, rejects, delivery ledger.")
+    state: str = Field(
+        str(DEFAULT_STATE_PATH),
+        description="Where the pipeline keeps its tables (extracts, events, rejects, delivery ledger): a DuckDB file "
+        "path, or a postgresql://user:password@host:port/database URL (docs/state.md).",
+    )
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state_text(cls, value: object) -> object:
+        # A path object is kept as its text: a URL must not pass through Path, which folds its `//`.
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     @field_validator("source_timezone", "partition_timezone")
     @classmethod

@@ -4,8 +4,12 @@ Every row is owned by the partition day that read it. Writing a day is delete-th
 transaction, so re-materializing a partition (a retry, a re-run, an overlapping backfill) replaces
 exactly what that day wrote before and never duplicates a row.
 
-Tables (the delivery ledger `delivery_ledger` lives in the same file and belongs to the engine):
-- `extract_orders`, `extract_events`: contract rows as the extract SQL returned them, plus `partition_day`;
+These functions work on one DuckDB database: the pipeline's DuckDB file, or the step's own
+connection into which a PostgreSQL state copied the days it reads (`pinterest_pipeline.state`).
+
+Tables (the delivery ledger `delivery_ledger` lives in the same store and belongs to the engine):
+- one per extract, named as the extract (by default `extract_orders`, `extract_events`): contract
+  rows as the extract SQL returned them, plus `partition_day`;
 - `pinterest_events`, `pinterest_rejects`: the transform's output, columns as in the engine's contract;
 - `conversion_transforms`: per day, the clock and age limits the transform used, so checks can re-use them.
 """
@@ -19,6 +23,7 @@ from datetime import date, datetime
 import duckdb
 
 from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.support.sql_identifiers import quote_identifier
 from pinterest_pipeline.support.storage import column_definitions
 from pinterest_pipeline.transform.sources import POSITION_COLUMN
 
@@ -84,11 +89,11 @@ def record_transform(
 def stage_day_source(
     con: duckdb.DuckDBPyConnection, day: date, view: str, extract_tables: Sequence[str] = EXTRACT_TABLES
 ) -> None:
-    """Create temp view `view` over both extracts' rows of `day` (contract columns only), each row
-    with its 0-based place in the day as `POSITION_COLUMN`: each extract's rows in their extract
-    order, the extracts in the order of `extract_tables`.
+    """Create temp view `view` over the extracts' rows of `day` (contract columns only), each row
+    with its 0-based place in the day as `POSITION_COLUMN`: the first extract's rows in their
+    extract order, then the next one's (by default the orders, then the events).
 
-    The two extracts may have different columns: `UNION ALL BY NAME` fills the missing ones with NULL.
+    The extracts may have different columns: `UNION ALL BY NAME` fills the missing ones with NULL.
     An extract that has never run contributes nothing.
 
     A day's rows of an extract table were inserted by one statement, so their rowids run in extract
@@ -103,13 +108,14 @@ def stage_day_source(
     for table in extract_tables:
         if not table_exists(con, table):
             continue
+        table = quote_identifier(table)
         of_day = f"FROM {table} WHERE partition_day = {literal}"
         first = f"(SELECT min(rowid) {of_day})"
         parts.append(f"SELECT * EXCLUDE (partition_day), rowid - {first} + {offset} AS {POSITION_COLUMN} {of_day}")
         # The next extract's places start after this one's last (also if its rowids had a gap).
         offset = f"{offset} + coalesce((SELECT max(rowid) - min(rowid) + 1 {of_day}), 0)"
     if not parts:
-        raise PipelineError(f"no extract has been materialized yet: materialize {', '.join(extract_tables)} first")
+        raise PipelineError(f"no extract has been materialized yet: materialize {' and '.join(extract_tables)} first")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS " + " UNION ALL BY NAME ".join(parts))
 
 
@@ -118,7 +124,7 @@ def extracted_rows(
 ) -> int:
     """Rows the extracts read on `days` (None: every day)."""
     return sum(
-        con.execute(f"SELECT count(*) FROM {table} WHERE {_DAY_FILTER}", {"days": days}).fetchone()[0]
+        con.execute(f"SELECT count(*) FROM {quote_identifier(table)} WHERE {_DAY_FILTER}", {"days": days}).fetchone()[0]
         for table in extract_tables
         if table_exists(con, table)
     )

@@ -73,3 +73,14 @@ def postgres_server():
 def postgres_url(postgres_server) -> str:
     """A fresh, empty database on the session's cluster, one per test."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store(request, tmp_path):
+    """One session on each state store in turn: a DuckDB file, then a fresh PostgreSQL database."""
+    from tests.state_fixtures import store_under_test
+
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    under_test = store_under_test(request.param, tmp_path, url)
+    yield under_test
+    under_test.close()

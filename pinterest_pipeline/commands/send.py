@@ -13,8 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-import duckdb
-
+from pinterest_pipeline.commands.state_option import add_state_option, state_from
 from pinterest_pipeline.config import ConfigError, load_config
 from pinterest_pipeline.delivery import (
     API_URL_ENV_VAR,
@@ -22,10 +21,8 @@ from pinterest_pipeline.delivery import (
     TOKEN_ENV_VAR,
     DeliveryReport,
     PinterestTarget,
-    deliver,
 )
 from pinterest_pipeline.delivery.ndjson import load_ndjson_events
-from pinterest_pipeline.errors import PipelineError
 
 # The events table `send` loads the file into, in the pipeline database.
 SEND_EVENTS_TABLE = "send_events"
@@ -48,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("events", metavar="EVENTS.ndjson", type=Path, help="one Pinterest event JSON per line")
     parser.add_argument("--ad-account", required=True, metavar="ID", help="Pinterest ad account id (digits)")
     parser.add_argument("--test", action="store_true", help="send with ?test=true: validated by Pinterest, not recorded")
-    parser.add_argument("--state", type=Path, metavar="DB", help="pipeline DuckDB file holding the delivery ledger")
+    add_state_option(parser)
     parser.add_argument("--resend-failed", action="store_true", help="also re-send events Pinterest refused before (after fixing them)")
     parser.add_argument("--config", type=Path, metavar="FILE.toml", help="pipeline configuration file")
     parser.set_defaults(handler=run)
@@ -63,18 +60,11 @@ def run(args: argparse.Namespace) -> int:
         args.ad_account, token, api_url=os.environ.get(API_URL_ENV_VAR) or DEFAULT_API_URL, test_mode=args.test
     )
     _show_delivery_logs()
-    config.state.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(config.state))
-    except duckdb.Error as error:
-        raise PipelineError(f"cannot open the pipeline database {config.state}: {error}") from None
-    try:
-        loaded = load_ndjson_events(con, args.events, SEND_EVENTS_TABLE, config)
+    with state_from(config).session() as session:
+        loaded = load_ndjson_events(session.con, args.events, SEND_EVENTS_TABLE, config)
         if loaded.duplicates:
             print(f"{args.events}: {loaded.duplicates} lines repeat an earlier event and are sent once", file=sys.stderr)
-        report = _deliver_with_progress(con, target, config)
-    finally:
-        con.close()
+        report = _deliver_with_progress(session, target, config)
     print(_summary(report, target))
     return EXIT_COMPLETE if report.complete else EXIT_UNSETTLED
 
@@ -89,16 +79,16 @@ def _show_delivery_logs() -> None:
         package_logger.setLevel(logging.WARNING)
 
 
-def _deliver_with_progress(con, target: PinterestTarget, config) -> DeliveryReport:
+def _deliver_with_progress(session, target: PinterestTarget, config) -> DeliveryReport:
     if not sys.stderr.isatty():
-        return deliver(con, SEND_EVENTS_TABLE, target, config)
+        return session.deliver(SEND_EVENTS_TABLE, target, config)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task("send", total=None)
-        return deliver(
-            con, SEND_EVENTS_TABLE, target, config,
+        return session.deliver(
+            SEND_EVENTS_TABLE, target, config,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
 
@@ -112,6 +102,11 @@ def _summary(report: DeliveryReport, target: PinterestTarget) -> str:
         f"  delivered {report.delivered}, failed {report.failed}, rejected {report.rejected}, "
         f"failed_retryable {report.failed_retryable}, warnings {report.warnings}",
     ]
+    if report.connection_error:
+        lines.append(
+            f"  could not reach the API at {target.api_url} ({report.connection_error}): "
+            f"{report.reached_api} of the {report.sent} events sent in this run reached it"
+        )
     if report.unsettled:
         lines.append(f"  {report.unsettled} events still to send: run the same command again")
     return "\n".join(lines)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from pinterest_pipeline.commands.state_option import add_state_option, state_from
 from pinterest_pipeline.config import load_config
-from pinterest_pipeline.delivery import ledger_summary
-from pinterest_pipeline.errors import PipelineError
+from pinterest_pipeline.state import StateError
 
 _COUNTS = ("delivered", "failed", "rejected", "failed_retryable", "pending", "in_flight")
 
@@ -22,31 +21,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="show the delivery ledger per day and ad account",
         description="Per partition day, ad account and mode: events delivered, failed, rejected and still to send.",
     )
-    parser.add_argument("--state", type=Path, metavar="DB", help="pipeline DuckDB file holding the delivery ledger")
+    add_state_option(parser)
     parser.add_argument("--config", type=Path, metavar="FILE.toml", help="pipeline configuration file")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, state=args.state)
-    if not config.state.is_file():
-        raise PipelineError(f"no pipeline database at {config.state}: nothing was sent from it yet")
-    try:
-        con = duckdb.connect(str(config.state), read_only=True)
-    except duckdb.Error as error:
-        raise PipelineError(f"cannot open the pipeline database {config.state}: {error}") from None
-    try:
-        rows = ledger_summary(con)
-    finally:
-        con.close()
+    state = state_from(config)
+    if not state.exists():
+        raise StateError(f"no pipeline database at {state.display_name}: nothing was sent from it yet")
+    with state.session(read_only=True) as session:
+        rows = session.ledger_summary()
     console = Console()
     if not console.is_terminal:
         # Piped or captured output: wide enough that no column is cut or folded.
         console = Console(width=160)
     if not rows:
-        console.print(f"{config.state}: no deliveries recorded")
+        console.print(f"{state.display_name}: no deliveries recorded")
         return 0
-    table = Table(title=f"Delivery ledger: {config.state}")
+    table = Table(title=f"Delivery ledger: {state.display_name}")
     for name in ("day", "ad account", "mode", *_COUNTS):
         table.add_column(name, justify="left" if name in ("day", "ad account", "mode") else "right")
     for row in rows:

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import duckdb
 
+from pinterest_pipeline.commands.state_option import add_state_option, state_from
 from pinterest_pipeline.config import ConfigError, PipelineConfig, load_config
 from pinterest_pipeline.errors import InputError, first_line
+from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, REJECTS_TABLE
 from pinterest_pipeline.support.duckdb_session import bounded_connection
 from pinterest_pipeline.support.package_files import sql_path
 from pinterest_pipeline.support.sql_identifiers import quote_identifier
-from pinterest_pipeline.transform import TransformResult, check_rows
-from pinterest_pipeline.transform.ndjson_output import write_transform_files
+from pinterest_pipeline.transform import TransformResult, check_rows, transform
+from pinterest_pipeline.transform.ndjson_output import write_table_files, write_transform_files
 from pinterest_pipeline.transform.sources import SOURCE_VIEW, register_source
 from pinterest_pipeline.warehouse.source import WarehouseSource
 
@@ -69,6 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="the day (in partition_timezone) to extract")
     parser.add_argument("--config", type=Path, metavar="FILE.toml", help="pipeline config file")
+    add_state_option(
+        parser,
+        "with --warehouse: also store the day's extracts, events and rejects in this state (a DuckDB file or a "
+        "postgresql:// URL), replacing what the day stored before; default: PINTEREST_PIPELINE_STATE, if set",
+    )
     parser.add_argument("--now", type=_parse_now, metavar="ISO8601", help="the run's clock (default: now)")
     parser.add_argument("--source-timezone", metavar="TZ", help="time zone of naive timestamps")
     parser.add_argument("--default-country", metavar="CC", help="country of national phone numbers and ZIPs")
@@ -98,6 +105,7 @@ def _parse_now(text: str) -> datetime:
 
 def _config(args: argparse.Namespace) -> PipelineConfig:
     overrides = {key: getattr(args, option) for option, key in CONFIG_OPTIONS.items()}
+    overrides["state"] = args.state
     if args.max_event_age_days is not None:
         overrides["max_event_age"] = timedelta(days=args.max_event_age_days)
     return load_config(args.config, **overrides)
@@ -116,6 +124,10 @@ def extract_files(sql_dir: Path | None) -> list[Path]:
     return [found[name] for name in first + sorted(set(found) - set(first))]
 
 
+def _staged(extract: str) -> str:
+    return f"staged_{extract}"
+
+
 def _register_warehouse_day(
     con: duckdb.DuckDBPyConnection,
     source: WarehouseSource,
@@ -123,18 +135,54 @@ def _register_warehouse_day(
     day: date,
     config: PipelineConfig,
 ) -> str:
-    """Extract `day` (in the partition time zone) with each SQL file and view the union of their rows."""
+    """Extract `day` (in the partition time zone) with each SQL file into a TEMP table
+    `staged_<extract>` (a state's file never sees them) and view the union of their rows."""
     from pinterest_pipeline.warehouse import day_window, extract_window
 
     start, end = day_window(day, config.partition_timezone)
-    tables = [sql_file.stem for sql_file in sql_files]  # unique: the files of one directory
+    tables = [_staged(sql_file.stem) for sql_file in sql_files]  # unique: the files of one directory
     for sql_file, table in zip(sql_files, tables):
-        extract_window(con, source, sql_file, start, end, table)
+        extract_window(con, source, sql_file, start, end, table, temporary=True)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {SOURCE_VIEW} AS "
         + " UNION ALL BY NAME ".join(f"SELECT * FROM {quote_identifier(table)}" for table in tables)
     )
     return SOURCE_VIEW
+
+
+def _transform_into_state(
+    args: argparse.Namespace,
+    config: PipelineConfig,
+    now: datetime,
+    source: WarehouseSource,
+    sql_files: list[Path],
+    label: str,
+) -> TransformResult:
+    """A warehouse day transformed as the assets do, stored in the state (extracts, events, rejects
+    and the transform's clock, in one transaction), then written to the two files."""
+    from pinterest_pipeline.state import TransformRecord
+
+    events, rejects = "staged_pinterest_events", "staged_pinterest_rejects"
+    with state_from(config).session() as session:
+        source_view = _register_warehouse_day(session.con, source, sql_files, args.day, config)
+        result = transform(
+            session.con, source_view, config, now=now, events_table=events, rejects_table=rejects,
+            source_label=label, temporary=True,
+        )
+        record = TransformRecord(
+            now, int(config.max_event_age.total_seconds()), int(config.max_future_skew.total_seconds())
+        )
+        session.write_day(
+            args.day,
+            {
+                **{sql_file.stem: _staged(sql_file.stem) for sql_file in sql_files},
+                EVENTS_TABLE: events,
+                REJECTS_TABLE: rejects,
+            },
+            transform_record=record,
+        )
+        write_table_files(session.con, events, rejects, args.out, args.rejected)
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,25 +195,20 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--day goes with --warehouse/--warehouse-adbc/--sql-dir, not with INPUT")
     if args.warehouse_adbc is not None and args.sql_dir is None:
         raise ConfigError("--warehouse-adbc needs --sql-dir DIR with extract SQL in the warehouse's dialect")
+    if args.state is not None and not warehouse_day:
+        raise ConfigError("--state stores a warehouse day: give --warehouse, --warehouse-adbc or --sql-dir with --day")
     config = _config(args)
     now = args.now or datetime.now(timezone.utc)
+    source, sql_files, label = None, [], args.input
     if warehouse_day:
         source = WarehouseSource.from_cli_options(args.warehouse, args.warehouse_adbc)
         sql_files = extract_files(args.sql_dir)
         label = f"{source.describe()} {args.day}"
-    else:
-        label = args.input
     try:
-        with bounded_connection() as con, _Progress(con) as progress:
-            progress.stage("opening input")
-            if args.input is not None:
-                source_view = register_source(con, args.input)
-            else:
-                source_view = _register_warehouse_day(con, source, sql_files, args.day, config)
-            checked = check_rows(con, source_view, config, now=now, source_label=label, on_stage=progress.stage)
-            progress.stage("normalizing, hashing and writing events")
-            warnings = write_transform_files(con, checked, args.out, args.rejected, on_progress=progress.share)
-            result = checked.result(warnings)
+        if warehouse_day and (args.state is not None or _state_in_environment()):
+            result = _transform_into_state(args, config, now, source, sql_files, label)
+        else:
+            result = _transform_to_files(args, config, now, source, sql_files, label)
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         # Bad data found while reading the whole input (past what type sniffing saw).
         raise InputError(f"{label}: {first_line(exc)}") from None
@@ -175,6 +218,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"pinterest-pipeline transform: error: {label}: {result.rejected_for_one_reason}", file=sys.stderr)
         return 1
     return 0
+
+
+def _transform_to_files(
+    args: argparse.Namespace,
+    config: PipelineConfig,
+    now: datetime,
+    source: WarehouseSource | None,
+    sql_files: list[Path],
+    label: str,
+) -> TransformResult:
+    """INPUT or a warehouse day transformed in memory and streamed into the two files."""
+    with bounded_connection() as con, _Progress(con) as progress:
+        progress.stage("opening input")
+        if source is None:
+            source_view = register_source(con, args.input)
+        else:
+            source_view = _register_warehouse_day(con, source, sql_files, args.day, config)
+        checked = check_rows(con, source_view, config, now=now, source_label=label, on_stage=progress.stage)
+        progress.stage("normalizing, hashing and writing events")
+        warnings = write_transform_files(con, checked, args.out, args.rejected, on_progress=progress.share)
+        return checked.result(warnings)
+
+
+def _state_in_environment() -> bool:
+    import os
+
+    return bool(os.environ.get("PINTEREST_PIPELINE_STATE", "").strip())
 
 
 def summary(result: TransformResult, events_path: Path, rejects_path: Path) -> str:

@@ -11,7 +11,9 @@ import duckdb
 from pinterest_pipeline.delivery.ledger import LEDGER_TABLE, LedgerScope, Status, run_sql
 from pinterest_pipeline.support.sql_identifiers import qualified_name
 
-_STATUS_COUNTS = ",\n".join(f"count(*) FILTER (WHERE l.status = '{status}') AS {status}" for status in Status)
+# Also valid PostgreSQL: the state's ledger summary on the server uses it as it is.
+STATUS_COUNTS_SQL = ",\n".join(f"count(*) FILTER (WHERE l.status = '{status}') AS {status}" for status in Status)
+_STATUS_COUNTS = STATUS_COUNTS_SQL
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,8 +120,16 @@ def delivery_accounting(
 ) -> DeliveryAccounting:
     """Account for every event of `events_table` (in `partition_days`, or all) against the ledger."""
     scope = LedgerScope(ad_account_id, test, tuple(partition_days) if partition_days is not None else None)
+    return account_events(con, events_table, scope, LEDGER_TABLE if _ledger_exists(con) else None)
+
+
+def account_events(
+    con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope, ledger_table: str | None
+) -> DeliveryAccounting:
+    """`delivery_accounting` against `ledger_table` in `con` (the ledger, or a copy of the rows of
+    the scope's events); None when no ledger exists yet."""
     events = qualified_name(events_table)
-    if not _ledger_exists(con):
+    if ledger_table is None:
         # Nothing was ever sent from this database: every event is still to stage.
         (total,) = run_sql(con, f"SELECT count(*) FROM {events} e WHERE {scope.day_filter('e')}", scope.params()).fetchone()
         return DeliveryAccounting(events=total, not_staged=total)
@@ -128,7 +138,7 @@ def delivery_accounting(
         f"""
         SELECT count(*) AS events, {_STATUS_COUNTS}, count(*) FILTER (WHERE l.status IS NULL) AS not_staged
         FROM {events} e
-        LEFT JOIN {LEDGER_TABLE} l
+        LEFT JOIN {ledger_table} l
           ON l.event_id = e.event_id AND l.event_name = e.event_name
          AND l.ad_account_id = $account AND l.test = $test
         WHERE {scope.day_filter('e')}

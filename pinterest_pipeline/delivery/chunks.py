@@ -15,7 +15,13 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pinterest_pipeline.delivery.ledger import LedgerScope, run_sql_relation, send_plan_sql, sendable_statuses
+from pinterest_pipeline.delivery.ledger import (
+    LEDGER_TABLE,
+    LedgerScope,
+    run_sql_relation,
+    send_plan_sql,
+    sendable_statuses,
+)
 from pinterest_pipeline.support.arrow_bytes import concatenated_bytes
 
 _BODY_START = b'{"data":['
@@ -72,14 +78,23 @@ def chunk_record_batches(batches: Iterable[pa.RecordBatch], chunk_size: int) -> 
 
 
 def stream_chunks(
-    con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope, *, resend_failed: bool, chunk_size: int
+    con: duckdb.DuckDBPyConnection,
+    events_table: str,
+    scope: LedgerScope,
+    *,
+    resend_failed: bool,
+    chunk_size: int,
+    ledger_table: str = LEDGER_TABLE,
 ) -> Iterator[EventChunk]:
-    """The chunks still to send for `scope`, read through a cursor so `con` stays free for ledger writes."""
+    """The chunks still to send for `scope`, read through a cursor so `con` stays free for ledger writes.
+
+    `ledger_table`: the ledger in `con`, or a copy of the scope's ledger rows taken when they were staged.
+    """
     cursor = con.cursor()
     try:
         relation = run_sql_relation(
             cursor,
-            send_plan_sql(events_table, scope),
+            send_plan_sql(events_table, scope, ledger_table),
             {**scope.params(), "sendable": list(sendable_statuses(resend_failed))},
         )
         yield from chunk_record_batches(relation.to_arrow_reader(READ_BATCH_ROWS), chunk_size)

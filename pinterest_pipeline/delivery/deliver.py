@@ -25,12 +25,12 @@ import duckdb
 import httpx
 
 from pinterest_pipeline.config import PipelineConfig
-from pinterest_pipeline.delivery import ledger
 from pinterest_pipeline.delivery.bisection import isolate_invalid
-from pinterest_pipeline.delivery.chunks import EventChunk, stream_chunks
+from pinterest_pipeline.delivery.chunks import EventChunk
 from pinterest_pipeline.delivery.errors import AuthError
 from pinterest_pipeline.delivery.http_client import Answer, ChunkSender, RetryPolicy
 from pinterest_pipeline.delivery.ledger import LedgerScope, Status
+from pinterest_pipeline.delivery.ledger_store import DuckDBLedger, LedgerStore
 from pinterest_pipeline.delivery.rate_limit import RollingWindowLimiter
 from pinterest_pipeline.delivery.responses import AnswerKind, UnreadableAnswer, read_event_results
 from pinterest_pipeline.delivery.target import PinterestTarget
@@ -61,6 +61,12 @@ class DeliveryReport:
     duration_s: float = 0.0
     unsettled: int = 0  # after the run: pending, in flight or failed_retryable (re-run to finish)
     warning_messages: dict[str, int] = field(default_factory=dict)
+    connection_error: str | None = None  # the last request that got no HTTP answer at all, if any
+
+    @property
+    def reached_api(self) -> int:
+        """Events of this run Pinterest answered for (delivered, failed or rejected)."""
+        return self.delivered + self.failed + self.rejected
 
     @property
     def complete(self) -> bool:
@@ -79,11 +85,13 @@ def deliver(
     progress: ProgressCallback | None = None,
     retry_policy: RetryPolicy | None = None,
     rate_limiter: RollingWindowLimiter | None = None,
+    ledger_store: LedgerStore | None = None,
 ) -> DeliveryReport:
     """Send the unsettled events of `events_table` to `target`, recording every outcome in the ledger.
 
     Args:
-        con: the pipeline database; the `delivery_ledger` table is created there if needed.
+        con: the DuckDB connection holding `events_table`; without `ledger_store`, also the ledger
+            (`delivery_ledger`, created there if needed).
         events_table: a table with `source_row`, `event_id`, `event_name`, `partition_day`, `event_json`.
         target: the ad account, token, API URL and mode (test requests are ledgered apart).
         config: chunk size, concurrency, rate limits, attempts, timeouts.
@@ -92,6 +100,7 @@ def deliver(
         progress: see `ProgressCallback`.
         retry_policy: overrides the policy built from `config` (tests use short backoffs).
         rate_limiter: overrides the limiter built from `config`.
+        ledger_store: where the ledger lives (a state's `deliver` passes its own); closed when the run ends.
 
     Raises:
         AuthError: Pinterest answered 401/403; the run stops at once.
@@ -100,7 +109,7 @@ def deliver(
     """
     scope = LedgerScope(target.ad_account_id, target.test_mode, tuple(partition_days) if partition_days is not None else None)
     run = _DeliveryRun(
-        con, events_table, target, config, scope,
+        ledger_store or DuckDBLedger(con), events_table, target, config, scope,
         resend_failed=resend_failed,
         progress=progress,
         policy=retry_policy or RetryPolicy.from_config(config),
@@ -140,7 +149,7 @@ def _run_coroutine_blocking(coroutine: Any) -> Any:
 class _DeliveryRun:
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        ledger_store: LedgerStore,
         events_table: str,
         target: PinterestTarget,
         config: PipelineConfig,
@@ -151,7 +160,7 @@ class _DeliveryRun:
         policy: RetryPolicy,
         limiter: RollingWindowLimiter,
     ) -> None:
-        self.con = con
+        self.ledger = ledger_store
         self.events_table = events_table
         self.target = target
         self.config = config
@@ -164,7 +173,7 @@ class _DeliveryRun:
         self._warnings: Counter[str] = Counter()
         self._settled_events = 0
         self._to_send = 0
-        # One thread owns every DuckDB call of the run: the connection is not used concurrently,
+        # One thread owns every ledger call of the run: its connections are not used concurrently,
         # and the event loop never blocks on a ledger write.
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-ledger")
 
@@ -174,23 +183,26 @@ class _DeliveryRun:
     async def run(self) -> DeliveryReport:
         started = time.monotonic()
         try:
-            await self._run()
+            try:
+                await self._run()
+            finally:
+                self._db_thread.shutdown(wait=True)  # writes already submitted still commit
+                self.report.duration_s = round(time.monotonic() - started, 3)
+                self.report.warning_messages = dict(self._warnings)
+            self.report.unsettled = self.ledger.count_unsettled(self.events_table, self.scope)
         finally:
-            self._db_thread.shutdown(wait=True)  # writes already submitted still commit
-            self.report.duration_s = round(time.monotonic() - started, 3)
-            self.report.warning_messages = dict(self._warnings)
-        self.report.unsettled = ledger.count_unsettled(self.con, self.events_table, self.scope)
+            self.ledger.close()
         return self.report
 
     async def _run(self) -> None:
-        staging = await self._db(ledger.stage, self.con, self.events_table, self.scope, resend_failed=self.resend_failed)
+        staging = await self._db(self.ledger.stage, self.events_table, self.scope, resend_failed=self.resend_failed)
         self.report.events_considered = staging.events_considered
         self.report.already_settled = staging.already_settled
         self._to_send = staging.to_send
         if not staging.to_send:
             return
         chunks = await self._db(
-            stream_chunks, self.con, self.events_table, self.scope,
+            self.ledger.stream_chunks, self.events_table, self.scope,
             resend_failed=self.resend_failed, chunk_size=self.config.chunk_size,
         )
         limits = httpx.Limits(max_connections=self.config.concurrency, max_keepalive_connections=self.config.concurrency)
@@ -229,7 +241,7 @@ class _DeliveryRun:
         """On the DuckDB thread: the next chunk, committed `in_flight` before anything sends it."""
         chunk = next(chunks, None)
         if chunk is not None:
-            ledger.mark_in_flight(self.con, chunk.seqs)
+            self.ledger.mark_in_flight(chunk.seqs)
         return chunk
 
     async def _send_chunk(self, chunk: EventChunk, slots: asyncio.Semaphore) -> None:
@@ -279,6 +291,8 @@ class _DeliveryRun:
         elif answer.kind is AnswerKind.INVALID:
             await isolate_invalid(chunk, answer, post=self._post, settle=self._settle, reject=self._reject)
         else:
+            if answer.status_code is None:
+                self.report.connection_error = answer.error
             await self._record_all(chunk, Status.FAILED_RETRYABLE, answer.error, answer, extra_attempts)
 
     async def _reject(self, chunk: EventChunk, refusal: Answer) -> None:
@@ -298,7 +312,7 @@ class _DeliveryRun:
     ) -> None:
         warnings = warnings or [None] * len(chunk)
         await self._db(
-            ledger.record_outcomes, self.con, chunk.seqs, statuses, errors, warnings,
+            self.ledger.record_outcomes, chunk.seqs, statuses, errors, warnings,
             request_id=request_id, extra_attempts=extra_attempts,
         )
         counts = Counter(statuses)

@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 
 from pinterest_pipeline.errors import InputError
+from pinterest_pipeline.pipeline_tables import transaction
 from pinterest_pipeline.support.sql_identifiers import qualified_name
 from pinterest_pipeline.support.sql_parameters import used_parameters
 
@@ -105,25 +106,29 @@ def sendable_statuses(resend_failed: bool) -> tuple[str, ...]:
     return tuple(UNSETTLED) + ((Status.FAILED,) if resend_failed else ())
 
 
-def stage(
-    con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope, *, resend_failed: bool
-) -> Staging:
-    """Insert a `pending` row for every event of the scope the ledger does not know yet."""
-    ensure_ledger(con)
+def check_unique_events(con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope) -> None:
+    """Refuse an events table that repeats an (event_id, event_name) among the scope's days."""
     events = qualified_name(events_table)
-    params = scope.params()
     duplicates = run_sql(
         con,
         f"SELECT count(*) - count(DISTINCT (event_id, event_name)) FROM {events} e WHERE {scope.day_filter('e')}",
-        params,
-    ).fetchone()[0]
+        scope.params(),
+    ).fetchall()[0][0]  # fetched to the end: the connection is free for the next statement
     if duplicates:
         raise InputError(
             f"{events_table} holds {duplicates} events whose (event_id, event_name) repeats an earlier one; "
             "each event must appear once (the transform rejects repeats as duplicate_in_run)"
         )
-    con.execute("BEGIN TRANSACTION")
-    try:
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope, *, resend_failed: bool
+) -> Staging:
+    """Insert a `pending` row for every event of the scope the ledger does not know yet."""
+    ensure_ledger(con)
+    check_unique_events(con, events_table, scope)
+    events = qualified_name(events_table)
+    with transaction(con):
         run_sql(
             con,
             f"""
@@ -138,34 +143,43 @@ def stage(
                   WHERE l.ad_account_id = $account AND l.test = $test
                     AND l.event_id = e.event_id AND l.event_name = e.event_name)
             """,
-            params,
+            scope.params(),
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    return staging_counts(con, events_table, scope, resend_failed=resend_failed)
+
+
+def staging_counts(
+    con: duckdb.DuckDBPyConnection,
+    events_table: str,
+    scope: LedgerScope,
+    *,
+    resend_failed: bool,
+    ledger_table: str = LEDGER_TABLE,
+) -> Staging:
+    """How the scope's events stand once staged, read from `ledger_table` in `con` (the ledger itself,
+    or a copy of the scope's rows)."""
     considered, settled = run_sql(
         con,
         f"""
         SELECT count(*), count(*) FILTER (WHERE NOT list_contains($sendable, l.status))
-        FROM {events} e JOIN {LEDGER_TABLE} l
+        FROM {qualified_name(events_table)} e JOIN {ledger_table} l
           ON l.event_id = e.event_id AND l.event_name = e.event_name
         WHERE l.ad_account_id = $account AND l.test = $test AND {scope.day_filter('e')}
         """,
-        {**params, "sendable": list(sendable_statuses(resend_failed))},
-    ).fetchone()
+        {**scope.params(), "sendable": list(sendable_statuses(resend_failed))},
+    ).fetchall()[0]
     return Staging(considered, settled, considered - settled)
 
 
-def send_plan_sql(events_table: str, scope: LedgerScope) -> str:
+def send_plan_sql(events_table: str, scope: LedgerScope, ledger_table: str = LEDGER_TABLE) -> str:
     """The events to send, in source order: `seq`, `event_json` (as UTF-8 bytes followed by the comma
     that separates events in a body, so a run of them is a body's contents as they are).
 
-    Parameters: `scope.params()` + `$sendable`.
+    Parameters: `scope.params()` + `$sendable`. `ledger_table`: the ledger, or a copy of the scope's rows.
     """
     return f"""
         SELECT l.seq, encode(e.event_json || ',') AS event_json
-        FROM {qualified_name(events_table)} e JOIN {LEDGER_TABLE} l
+        FROM {qualified_name(events_table)} e JOIN {ledger_table} l
           ON l.event_id = e.event_id AND l.event_name = e.event_name
         WHERE l.ad_account_id = $account AND l.test = $test
           AND list_contains($sendable, l.status) AND {scope.day_filter('e')}

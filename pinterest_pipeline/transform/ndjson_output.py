@@ -57,19 +57,38 @@ def write_transform_files(
         with open(temporaries[0], "wb") as out:
             warnings = _stream_events(con, checked, out, on_progress or (lambda _share: None))
         checked.drop(con)
-        _copy_lines(
-            con,
-            "SELECT CAST(to_json(struct_pack(event_id := event_id, source_key := source_key, reason := reason, "
-            "detail := detail, source_row := source_row, partition_day := partition_day)) AS VARCHAR) "
-            f"FROM {qualified_name(checked.rejects_table)} ORDER BY source_row",
-            temporaries[1],
-        )
+        _copy_lines(con, _rejects_sql(checked.rejects_table), temporaries[1])
         for temporary, target in zip(temporaries, targets):
             os.replace(temporary, target)
     finally:
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
     return dict(sorted(warnings.items(), key=lambda item: (-item[1], item[0])))
+
+
+def write_table_files(
+    con: duckdb.DuckDBPyConnection, events_table: str, rejects_table: str, events_path: Path, rejects_path: Path
+) -> None:
+    """The files of `write_transform_files`, from a transform's events and rejects tables (when the
+    day was also stored in the pipeline state), replaced only once both are written."""
+    targets = [Path(events_path), Path(rejects_path)]
+    temporaries = [target.with_name(f".{target.name}.{os.getpid()}.tmp") for target in targets]
+    try:
+        _copy_lines(con, f"SELECT event_json FROM {qualified_name(events_table)} ORDER BY source_row", temporaries[0])
+        _copy_lines(con, _rejects_sql(rejects_table), temporaries[1])
+        for temporary, target in zip(temporaries, targets):
+            os.replace(temporary, target)
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+
+
+def _rejects_sql(rejects_table: str) -> str:
+    return (
+        "SELECT CAST(to_json(struct_pack(event_id := event_id, source_key := source_key, reason := reason, "
+        "detail := detail, source_row := source_row, partition_day := partition_day)) AS VARCHAR) "
+        f"FROM {qualified_name(rejects_table)} ORDER BY source_row"
+    )
 
 
 def _stream_events(
