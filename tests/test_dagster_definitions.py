@@ -172,6 +172,23 @@ def test_two_instances_merge_into_one_definitions_without_collisions(tmp_path):
     assert merged.resources["pinterest_eu__api"].access_token == dg.EnvVar("PINTEREST_EU_TOKEN")
 
 
+def test_a_postgresql_state_pools_only_the_upload_per_ad_account():
+    file_defs = build_pinterest_defs(**_arguments())
+    shared_defs = build_pinterest_defs(**_arguments(state="postgresql://pipeline@db.internal:5432/pinterest"))
+
+    def pools(defs):
+        graph = defs.resolve_asset_graph()
+        return {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
+
+    assert set(map(frozenset, pools(file_defs).values())) == {frozenset({"pinterest_pipeline_db"})}
+    assert pools(shared_defs) == {
+        "extract_orders": set(),
+        "extract_events": set(),
+        "pinterest_conversions": set(),
+        "pinterest_upload": {"pinterest_ad_account_549755885175"},
+    }
+
+
 def test_the_factory_reads_no_environment_variable(monkeypatch):
     class NoReads(dict):
         def __getitem__(self, name):
@@ -211,6 +228,11 @@ def test_the_factory_reads_no_environment_variable(monkeypatch):
         ({"key_prefix": "pinterest-us"}, "invalid key_prefix ['pinterest-us']: 'pinterest-us' is not a name (letters, digits, _)"),
         ({"fixed_now": "yesterday"}, "clock fixed_now is not an ISO-8601 instant: 'yesterday'"),
         ({"warehouse": {"paths": "w.duckdb"}}, "invalid warehouse.paths: unknown key"),
+        (
+            {"state": "postgresql://pipeline:s3cret@db.internal:5432/pinterest"},
+            "invalid state: the postgresql:// URL holds a password, which the Dagster UI would show; give"
+            " postgresql://user@host:port/database and the password in PGPASSWORD (or ~/.pgpass)",
+        ),
         (
             {"warehouse": {"path": "w.duckdb", "adbc_driver": "postgresql"}},
             "invalid warehouse: 'path' is for DuckDB sources; an 'adbc_driver' source takes only 'uri_env'",

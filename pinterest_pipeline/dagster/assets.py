@@ -23,16 +23,8 @@ from pinterest_pipeline.dagster.instance import (
 )
 from pinterest_pipeline.dagster.metadata import conversion_metadata, delivery_metadata, extract_metadata
 from pinterest_pipeline.dagster.partitions import day_window, partition_day
-from pinterest_pipeline.delivery import deliver
-from pinterest_pipeline.delivery.accounting import delivery_accounting
-from pinterest_pipeline.pipeline_tables import (
-    EVENTS_TABLE,
-    REJECTS_TABLE,
-    record_transform,
-    replace_day,
-    stage_day_source,
-    transaction,
-)
+from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, REJECTS_TABLE
+from pinterest_pipeline.state import TransformRecord
 from pinterest_pipeline.transform import transform
 
 # Scratch tables of one run (temporary), replaced on every use and dropped when the day is written.
@@ -40,6 +32,7 @@ _STAGED_EXTRACT = "staged_extract"
 _DAY_SOURCE = "conversion_source"
 _STAGED_EVENTS = "staged_pinterest_events"
 _STAGED_REJECTS = "staged_pinterest_rejects"
+_DAY_EVENTS = "day_pinterest_events"
 
 
 def _op_name(instance: PipelineInstance, asset_name: str) -> str:
@@ -63,15 +56,14 @@ def build_extract_asset(instance: PipelineInstance, name: str) -> dg.AssetsDefin
     def _extract(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         warehouse = instance.resource(context, WAREHOUSE)
         state = instance.resource(context, STATE)
-        with user_errors_fail_without_retry(), state.connection(context.log) as con:
+        with user_errors_fail_without_retry(), state.session() as session:
             for key in context.partition_keys:
                 start, end = day_window(instance.partitions, key)
-                # Staged in memory: the rows are compressed into the file once, by the day's replacement.
-                rows = warehouse.extract(con, sql_file, start, end, _STAGED_EXTRACT, temporary=True)
-                with transaction(con):
-                    replace_day(con, name, _STAGED_EXTRACT, partition_day(key))
+                # Staged in a temporary table: the state stores the day's rows once, replacing the old ones.
+                rows = warehouse.extract(session.con, sql_file, start, end, _STAGED_EXTRACT, temporary=True)
+                session.write_day(partition_day(key), {name: _STAGED_EXTRACT})
                 context.add_asset_metadata(extract_metadata(rows, start, end), partition_key=key)
-            con.execute(f"DROP TABLE IF EXISTS {_STAGED_EXTRACT}")
+            session.con.execute(f"DROP TABLE IF EXISTS {_STAGED_EXTRACT}")
         return dg.MaterializeResult()
 
     return _extract
@@ -94,12 +86,16 @@ def build_conversions_asset(instance: PipelineInstance) -> dg.AssetsDefinition:
         # Each day is transformed on its own, so a day's events, rejects and duplicates are the same
         # whether it ran alone (the daily schedule) or inside a backfill range.
         state = instance.resource(context, STATE)
-        with user_errors_fail_without_retry(), state.connection(context.log) as con:
+        with user_errors_fail_without_retry(), state.session() as session:
+            con = session.con
             config = instance.resource(context, SETTINGS).load(instance.timezone)
             now = instance.resource(context, CLOCK).now()
+            record = TransformRecord(
+                now, int(config.max_event_age.total_seconds()), int(config.max_future_skew.total_seconds())
+            )
             for key in context.partition_keys:
                 day = partition_day(key)
-                stage_day_source(con, day, _DAY_SOURCE, instance.extract_tables)
+                session.stage_day_source(day, instance.extract_tables, _DAY_SOURCE)
                 result = transform(
                     con,
                     _DAY_SOURCE,
@@ -109,20 +105,13 @@ def build_conversions_asset(instance: PipelineInstance) -> dg.AssetsDefinition:
                     rejects_table=_STAGED_REJECTS,
                     temporary=True,
                 )
-                with transaction(con):
-                    replace_day(con, EVENTS_TABLE, _STAGED_EVENTS, day)
-                    replace_day(con, REJECTS_TABLE, _STAGED_REJECTS, day)
-                    record_transform(
-                        con,
-                        day,
-                        now,
-                        int(config.max_event_age.total_seconds()),
-                        int(config.max_future_skew.total_seconds()),
-                    )
+                # Events, rejects and the clock they were judged by replace the day's in one transaction.
+                session.write_day(
+                    day, {EVENTS_TABLE: _STAGED_EVENTS, REJECTS_TABLE: _STAGED_REJECTS}, transform_record=record
+                )
                 context.add_asset_metadata(conversion_metadata(con, _STAGED_EVENTS, result), partition_key=key)
             for scratch in (_STAGED_EVENTS, _STAGED_REJECTS):
                 con.execute(f"DROP TABLE IF EXISTS {scratch}")
-            con.execute(f"DROP VIEW IF EXISTS {_DAY_SOURCE}")
         return dg.MaterializeResult()
 
     return _conversions
@@ -137,7 +126,7 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
         name=_op_name(instance, "pinterest_upload"),
         specs=[spec],
         required_resource_keys={instance.resource_key(r) for r in (STATE, SETTINGS, API)},
-        pool=instance.pool,
+        pool=instance.upload_pool,
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
         retry_policy=CRASH_RETRY,
     )
@@ -152,14 +141,20 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
             raise dg.Failure(description=check_gate.refusal_message(problems, conversions), allow_retries=False)
         pinterest = instance.resource(context, API)
         state = instance.resource(context, STATE)
-        with user_errors_fail_without_retry(), state.connection(context.log) as con:
+        with user_errors_fail_without_retry(), state.session() as session:
             config = instance.resource(context, SETTINGS).load(instance.timezone)
             target = pinterest.target()
             for key in context.partition_keys:
                 days = [partition_day(key)]
-                report = deliver(con, EVENTS_TABLE, target, config, partition_days=days)
-                day = delivery_accounting(
-                    con, EVENTS_TABLE, target.ad_account_id, partition_days=days, test=target.test_mode
+                events = session.stage_events(days, _DAY_EVENTS) if session.table_exists(EVENTS_TABLE) else None
+                if events is None:
+                    raise dg.Failure(
+                        description=f"{instance.conversions_spec.key.to_user_string()} has stored no events yet",
+                        allow_retries=False,
+                    )
+                report = session.deliver(events, target, config, partition_days=days)
+                day = session.delivery_accounting(
+                    events, target.ad_account_id, partition_days=days, test=target.test_mode
                 )
                 context.add_asset_metadata(delivery_metadata(report, day), partition_key=key)
         return dg.MaterializeResult()

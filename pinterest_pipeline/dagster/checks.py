@@ -20,8 +20,7 @@ import duckdb
 from pinterest_pipeline import check_queries as q
 from pinterest_pipeline.dagster.instance import API, STATE, PipelineInstance
 from pinterest_pipeline.dagster.partitions import partition_day
-from pinterest_pipeline.delivery.accounting import delivery_accounting
-from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, extracted_rows, rejects_by_reason, table_exists
+from pinterest_pipeline.pipeline_tables import EVENTS_TABLE
 
 IDENTIFIER_RULE = "identifier_rule"
 LDP_FLAGS = "ldp_flags"
@@ -62,6 +61,8 @@ _LDP_DESCRIPTION = (
 )
 _ROWS_EXTRACTED_DESCRIPTION = "WARN (never blocking) when a day's extracts returned no rows: is the extract SQL right?"
 BLOCKING_CHECK_NAMES = (*_SIMPLE_CHECKS, LDP_FLAGS)
+# What accounting for the day's events against the ledger reads (not the event texts).
+_ACCOUNTED_COLUMNS = ("partition_day", "source_row", "event_id", "event_name")
 
 
 def conversion_check_specs(conversions: dg.AssetKey) -> list[dg.AssetCheckSpec]:
@@ -100,8 +101,9 @@ def build_conversion_checks(instance: PipelineInstance) -> dg.AssetChecksDefinit
     def _conversion_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         days = checked_days(context)
         selected = {key.name for key in context.selected_asset_check_keys}
-        with instance.resource(context, STATE).connection(context.log) as con:
-            checked = q.stage_checked_events(con, days, instance.extract_tables)
+        with instance.resource(context, STATE).session() as session:
+            con = session.con
+            checked = session.stage_checked_events(days, instance.extract_tables)
             for name, (_, query) in _SIMPLE_CHECKS.items():
                 if name in selected:
                     found = q.find_offenders(con, query, checked)
@@ -111,7 +113,7 @@ def build_conversion_checks(instance: PipelineInstance) -> dg.AssetChecksDefinit
             if LDP_FLAGS in selected:
                 yield _ldp_result(con, checked, conversions)
             if ROWS_EXTRACTED in selected:
-                yield _rows_extracted_result(con, days, instance, conversions)
+                yield _rows_extracted_result(session.extracted_rows(instance.extract_tables, days), conversions)
 
     return _conversion_checks
 
@@ -146,10 +148,7 @@ def _ldp_result(con: duckdb.DuckDBPyConnection, checked: int, conversions: dg.As
     )
 
 
-def _rows_extracted_result(
-    con: duckdb.DuckDBPyConnection, days: list[date] | None, instance: PipelineInstance, conversions: dg.AssetKey
-) -> dg.AssetCheckResult:
-    rows = extracted_rows(con, days, instance.extract_tables)
+def _rows_extracted_result(rows: int, conversions: dg.AssetKey) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=ROWS_EXTRACTED,
         asset_key=conversions,
@@ -164,7 +163,7 @@ def build_upload_check(instance: PipelineInstance) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=instance.upload_spec.key,
         name=UPLOAD_ACCOUNTS_FOR_EVERY_ROW,
-        pool=instance.pool,
+        pool=instance.upload_pool,
         required_resource_keys={instance.resource_key(STATE), instance.resource_key(API)},
         description=(
             "Every extracted row is accounted for: delivered + failed + rejected by Pinterest + rejected before"
@@ -174,12 +173,13 @@ def build_upload_check(instance: PipelineInstance) -> dg.AssetChecksDefinition:
     def _accounts_for_every_row(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         days = checked_days(context)
         pinterest = instance.resource(context, API)
-        with instance.resource(context, STATE).connection(context.log) as con:
-            extracted = extracted_rows(con, days, instance.extract_tables)
-            before_send = rejects_by_reason(con, days)
-            if table_exists(con, EVENTS_TABLE):
-                ledger = delivery_accounting(
-                    con, EVENTS_TABLE, pinterest.ad_account_id, partition_days=days, test=pinterest.test_mode
+        with instance.resource(context, STATE).session() as session:
+            extracted = session.extracted_rows(instance.extract_tables, days)
+            before_send = session.rejects_by_reason(days)
+            if session.table_exists(EVENTS_TABLE):
+                events = session.stage_events(days, "checked_pinterest_events", columns=_ACCOUNTED_COLUMNS)
+                ledger = session.delivery_accounting(
+                    events, pinterest.ad_account_id, partition_days=days, test=pinterest.test_mode
                 )
                 delivered, failed, rejected, unsettled = (
                     ledger.delivered,

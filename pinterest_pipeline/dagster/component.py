@@ -15,7 +15,6 @@ from dagster.components.utils.translation import TranslationFn, TranslationFnRes
 from pinterest_pipeline.dagster.factory import build_pinterest_defs
 from pinterest_pipeline.dagster.scaffolder import PinterestComponentScaffolder
 from pinterest_pipeline.dagster.settings import (
-    DEFAULT_POOL,
     DEFAULT_STATE,
     PartitionsSettings,
     PinterestApiSettings,
@@ -48,7 +47,7 @@ class PinterestConversionsComponent(dg.Component, dg.Resolvable):
     state: str = DEFAULT_STATE
     settings: dict[str, Any] = field(default_factory=dict)
     schedule: ScheduleSettings | None = None
-    pool: str | None = DEFAULT_POOL
+    pool: str | None = None
     fixed_now: str | None = None
     translation: (
         Annotated[

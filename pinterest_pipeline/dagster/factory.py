@@ -8,6 +8,7 @@ schedule and resource keys all derive from the prefix; each instance binds its o
 from __future__ import annotations
 
 import keyword
+from urllib.parse import urlsplit
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,11 @@ from pinterest_pipeline.dagster.settings import (
     PinterestApiSettings,
     ScheduleSettings,
     WarehouseSettings,
+    upload_pool_name,
 )
 from pinterest_pipeline.dagster.translator import PinterestAssetProps, PinterestTranslator
 from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, REJECTS_TABLE, TRANSFORMS_TABLE
+from pinterest_pipeline.state.postgres_connection import is_postgres_url
 
 CONVERSIONS = "pinterest_conversions"
 UPLOAD = "pinterest_upload"
@@ -58,7 +61,7 @@ def build_pinterest_defs(
     state: str | Path = DEFAULT_STATE,
     settings: Mapping[str, Any] | None = None,
     schedule: ScheduleSettings | Mapping[str, Any] | None = None,
-    pool: str | None = DEFAULT_POOL,
+    pool: str | None = None,
     fixed_now: str | None = None,
     translator: PinterestTranslator | None = None,
     base_dir: str | Path | None = None,
@@ -75,10 +78,13 @@ def build_pinterest_defs(
         partitions: `{"start_date": "2026-11-01", "timezone": "UTC"}`.
         key_prefix: prefix of every asset key (e.g. `"pinterest_us"`); names the job, schedule and resources.
         group_name: the assets' group.
-        state: the pipeline's own DuckDB file (extracts, events, rejects, delivery ledger).
+        state: the pipeline's own state (extracts, events, rejects, delivery ledger): a DuckDB file path,
+            or a `postgresql://` URL shared by every run, container and machine (docs/state.md).
         settings: engine settings (taxonomy, default_country, max_event_age, chunk_size, ...), checked now.
         schedule: `{"hour_of_day": 2, "minute_of_hour": 0}` for a daily schedule of yesterday; None for none.
-        pool: the concurrency pool of every step that opens the state (None: no pool).
+        pool: the concurrency pool. With a DuckDB-file state every step that opens it is in it (default
+            `pinterest_pipeline_db`); with a PostgreSQL state only the upload is (default
+            `pinterest_ad_account_<id>`, one per ad account), and extracts and transforms run side by side.
         fixed_now: an ISO-8601 instant to use instead of the wall clock (reproducible runs).
         translator: overrides asset keys, groups, owners, tags (`PinterestTranslator.get_asset_spec`).
         base_dir: the directory relative extract paths, `state` and `warehouse.path` are relative to
@@ -113,6 +119,13 @@ def build_pinterest_defs(
     if fixed_now is not None:
         parse_instant(fixed_now)
     extract_files = _extract_files(extracts, base)
+    shared_state = is_postgres_url(str(state))
+    if shared_state and urlsplit(str(state)).password:
+        # Resource config is shown in the UI and stored with every run: the password goes elsewhere.
+        raise ConfigError(
+            "invalid state: the postgresql:// URL holds a password, which the Dagster UI would show; give"
+            " postgresql://user@host:port/database and the password in PGPASSWORD (or ~/.pgpass)"
+        )
 
     translator = translator or PinterestTranslator()
 
@@ -127,7 +140,8 @@ def build_pinterest_defs(
         extract_specs={name: spec("extract", name, path) for name, path in extract_files.items()},
         conversions_spec=spec("conversions", CONVERSIONS),
         upload_spec=spec("upload", UPLOAD),
-        pool=pool,
+        pool=None if shared_state else (pool or DEFAULT_POOL),
+        upload_pool=(pool or upload_pool_name(api.ad_account_id)) if shared_state else (pool or DEFAULT_POOL),
     )
     assets = [build_extract_asset(instance, name) for name in extract_files]
     assets += [
@@ -167,7 +181,9 @@ def build_pinterest_defs(
             adbc_driver=source.adbc_driver,
             uri_env=source.uri_env,
         ),
-        names.resource_key(STATE): PipelineStateResource(state=str(_under(base, state))),
+        names.resource_key(STATE): PipelineStateResource(
+            state=str(state) if shared_state else str(_under(base, state))
+        ),
         names.resource_key(SETTINGS): PipelineSettingsResource(settings=dict(settings or {})),
         names.resource_key(CLOCK): ClockResource(fixed_now=fixed_now),
     }

@@ -32,7 +32,8 @@ class PipelineInstance:
     extract_specs: dict[str, dg.AssetSpec]  # extract asset name -> spec, as the translator made it
     conversions_spec: dg.AssetSpec
     upload_spec: dg.AssetSpec
-    pool: str | None
+    pool: str | None  # of the steps that read or write the state
+    upload_pool: str | None  # of the upload (and its check)
     extra_tags: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -23,10 +22,11 @@ from pydantic import Field
 from pinterest_pipeline.config import ConfigError, PipelineConfig, build_config
 from pinterest_pipeline.delivery import PinterestTarget
 from pinterest_pipeline.delivery.target import DEFAULT_API_URL
+from pinterest_pipeline.state import PipelineState, StateSession, open_state
 from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 
-# How long a step waits for another process to release the pipeline's DuckDB file (it admits one
-# writing process at a time) before it fails; a pool limited to 1 avoids the wait altogether.
+# How long a step waits for another process to release a DuckDB-file state (it admits one writing
+# process at a time) before it fails; a pool limited to 1 avoids the wait altogether.
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 
@@ -124,46 +124,34 @@ def warehouse_source(
 
 
 class PipelineStateResource(dg.ConfigurableResource):
-    """The pipeline's own database: extracts, events, rejects and the delivery ledger of one instance.
+    """The pipeline's own state: extracts, events, rejects and the delivery ledger of one instance.
 
-    A DuckDB file admits one writing process at a time. Steps of parallel runs (a backfill next to
-    the daily schedule) therefore wait for it, up to `lock_timeout_s`; limiting the instance's pool
-    to one step (`dagster instance concurrency set <pool> 1`) queues them in Dagster instead.
+    `state` is a path (a DuckDB file: the embedded default, one host) or a `postgresql://` URL
+    (production: every run, container and machine of a deployment shares it). A DuckDB file admits
+    one writing process at a time, so steps of parallel runs wait for it, up to `lock_timeout_s`;
+    limiting the instance's pool to one step (`dagster instance concurrency set <pool> 1`) queues
+    them in Dagster instead.
     """
 
-    state: str = Field(description="Path of the pipeline's DuckDB file (created on first use).")
+    state: str = Field(description="A DuckDB file path (created on first use) or a postgresql:// URL.")
     lock_timeout_s: float = Field(
         default=DEFAULT_LOCK_TIMEOUT_S,
         ge=0,
-        description="Seconds to wait for another process to release the DuckDB file before failing.",
+        description="Seconds to wait for another process to release a DuckDB file before failing.",
     )
 
-    @contextmanager
-    def connection(self, log: Any = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the pipeline database, creating its directory on first use."""
-        if self.state != ":memory:":
-            Path(self.state).parent.mkdir(parents=True, exist_ok=True)
-        con = self._connect(log)
-        try:
-            # Steps log to Dagster, not to a terminal: DuckDB's progress bar would only garble the output.
-            con.execute("SET enable_progress_bar = false")
-            yield con
-        finally:
-            con.close()
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, (self.store().describe() if name == "state" else value)
 
-    def _connect(self, log: Any) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.2
-        while True:
-            try:
-                return duckdb.connect(self.state)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
-                    raise
-                if log is not None and delay == 0.2:
-                    log.info(f"waiting for another process to release {self.state}")
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+    def store(self) -> PipelineState:
+        return open_state(self.state, lock_wait_s=self.lock_timeout_s)
+
+    @contextmanager
+    def session(self) -> Iterator[StateSession]:
+        """A session on the state; its `con` is the DuckDB connection the step computes in."""
+        with self.store().session() as session:
+            yield session
 
 
 class PipelineSettingsResource(dg.ConfigurableResource):

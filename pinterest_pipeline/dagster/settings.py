@@ -19,6 +19,13 @@ DEFAULT_STATE = ".pinterest_pipeline/pipeline.duckdb"
 # The pool every step that opens a DuckDB-file state belongs to: limit it to 1 in the instance
 # (`dagster instance concurrency set pinterest_pipeline_db 1`) so steps queue instead of waiting on the file lock.
 DEFAULT_POOL = "pinterest_pipeline_db"
+
+
+def upload_pool_name(ad_account_id: str) -> str:
+    """With a PostgreSQL state only the upload is pooled, per ad account (the rate limit is per account)."""
+    return f"pinterest_ad_account_{ad_account_id}"
+
+
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
