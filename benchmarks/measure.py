@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -45,6 +46,25 @@ def prepare_day(workdir: Path, rows: int, *, seed: int = 0) -> DayInput:
         union = " UNION ALL BY NAME ".join(f"SELECT * FROM {name}" for name in EXTRACTS)
         con.execute(f"COPY ({union}) TO '{_sql_path(parquet)}' (FORMAT parquet)")
     return DayInput(warehouse, day, parquet, count, summary.seconds, time.perf_counter() - started)
+
+
+def describe_day(day: DayInput, workdir: Path) -> Path:
+    """Write `day`'s description as JSON into `workdir`, for a child process to `load_day` it."""
+    path = workdir / f"day_{day.rows}.json"
+    path.write_text(json.dumps({
+        "warehouse": str(day.warehouse), "day": day.day.isoformat(), "parquet": str(day.parquet), "rows": day.rows,
+        "generate_seconds": day.generate_seconds, "extract_seconds": day.extract_seconds,
+    }))
+    return path
+
+
+def load_day(path: Path) -> DayInput:
+    """The day `describe_day` described."""
+    fields = json.loads(path.read_text())
+    return DayInput(
+        Path(fields["warehouse"]), date.fromisoformat(fields["day"]), Path(fields["parquet"]), fields["rows"],
+        fields["generate_seconds"], fields["extract_seconds"],
+    )
 
 
 def sample_rows(source: Path, target: Path, rows: int) -> int:
