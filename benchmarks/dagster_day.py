@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from measure import DayInput, FakeApiProcess, describe_day, load_day, prepare_day
+from measure import DayInput, FakeApiProcess, describe_day, high_water_kib, load_day, prepare_day
 
 MIB = 1024 * 1024
 
@@ -41,6 +41,9 @@ class CallTimes:
 
     wall: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     cpu: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # The process's high-water mark when each call last returned: the first call it jumps after is
+    # the one that needed the memory.
+    peak_after: dict[str, float] = field(default_factory=dict)
 
     def wrap(self, owner: Any, name: str, label: str) -> Callable[[], None]:
         original = getattr(owner, name)
@@ -53,12 +56,20 @@ class CallTimes:
             finally:
                 self.wall[label] += time.perf_counter() - wall
                 self.cpu[label] += _cpu_seconds() - cpu
+                self.peak_after[label] = high_water_kib(os.getpid()) / 1024
 
         setattr(owner, name, timed)
         return lambda: setattr(owner, name, original)
 
     def as_dict(self) -> dict[str, dict[str, float]]:
-        return {label: {"wall_s": round(self.wall[label], 2), "cpu_s": round(self.cpu[label], 2)} for label in self.wall}
+        return {
+            label: {
+                "wall_s": round(self.wall[label], 2),
+                "cpu_s": round(self.cpu[label], 2),
+                "peak_rss_mib_after": round(self.peak_after[label], 1),
+            }
+            for label in self.wall
+        }
 
 
 # (module, attribute, label): the engine calls of each step, as the Dagster layer imported them.
@@ -166,9 +177,8 @@ def run_dagster_day(
         "latency_ms": latency_ms,
         "steps_s": steps,
         "state_file_mib": state_mib,
-        # The run is in this process: its high-water mark is the Dagster day's peak (the benchmark
-        # runs it in a child process of its own so nothing earlier is charged to it).
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # This process's high-water mark (`VmHWM`: `ru_maxrss` would start from the forking parent's).
+        "peak_rss_mib": round(high_water_kib(os.getpid()) / 1024, 1),
     }
     if profile:
         figures["calls"] = times.as_dict()

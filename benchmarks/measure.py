@@ -89,7 +89,7 @@ class ChildRun:
     stderr: str
 
 
-def _high_water_kib(pid: int) -> int:
+def high_water_kib(pid: int) -> int:
     """The peak resident memory of a running process so far, in KiB (0 once it has exited)."""
     try:
         with open(f"/proc/{pid}/status") as status:
@@ -115,7 +115,7 @@ def run_child(argv: list[str], workdir: Path) -> ChildRun:
         process = subprocess.Popen(argv, stdout=stdout, stderr=stderr)
         peak_kib = 0
         while True:
-            peak_kib = max(peak_kib, _high_water_kib(process.pid))
+            peak_kib = max(peak_kib, high_water_kib(process.pid))
             pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
