@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -47,6 +48,25 @@ def prepare_day(workdir: Path, rows: int, *, seed: int = 0) -> DayInput:
     return DayInput(warehouse, day, parquet, count, summary.seconds, time.perf_counter() - started)
 
 
+def describe_day(day: DayInput, workdir: Path) -> Path:
+    """Write `day`'s description as JSON into `workdir`, for a child process to `load_day` it."""
+    path = workdir / f"day_{day.rows}.json"
+    path.write_text(json.dumps({
+        "warehouse": str(day.warehouse), "day": day.day.isoformat(), "parquet": str(day.parquet), "rows": day.rows,
+        "generate_seconds": day.generate_seconds, "extract_seconds": day.extract_seconds,
+    }))
+    return path
+
+
+def load_day(path: Path) -> DayInput:
+    """The day `describe_day` described."""
+    fields = json.loads(path.read_text())
+    return DayInput(
+        Path(fields["warehouse"]), date.fromisoformat(fields["day"]), Path(fields["parquet"]), fields["rows"],
+        fields["generate_seconds"], fields["extract_seconds"],
+    )
+
+
 def sample_rows(source: Path, target: Path, rows: int) -> int:
     """Every k-th row of `source` into `target`, in order, about `rows` of them."""
     with duckdb.connect() as con:
@@ -69,7 +89,7 @@ class ChildRun:
     stderr: str
 
 
-def _high_water_kib(pid: int) -> int:
+def high_water_kib(pid: int) -> int:
     """The peak resident memory of a running process so far, in KiB (0 once it has exited)."""
     try:
         with open(f"/proc/{pid}/status") as status:
@@ -95,7 +115,7 @@ def run_child(argv: list[str], workdir: Path) -> ChildRun:
         process = subprocess.Popen(argv, stdout=stdout, stderr=stderr)
         peak_kib = 0
         while True:
-            peak_kib = max(peak_kib, _high_water_kib(process.pid))
+            peak_kib = max(peak_kib, high_water_kib(process.pid))
             pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break

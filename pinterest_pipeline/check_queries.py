@@ -67,12 +67,18 @@ WHERE coalesce(json_array_length(user_data.em), 0) = 0
   AND (coalesce(user_data.client_ip_address, '') = '' OR coalesce(user_data.client_user_agent, '') = '')
 """
 
-# One row per event and hashed field present (UNPIVOT leaves out absent ones).
+# Events with a hashed field present that is not a digest array. One regular expression per field
+# and event, where unpivoting every event first (a row per field present, then DISTINCT) cost 2 CPU-s
+# per 1M events; only the offending events, normally none, are unpivoted to name their fields.
+_NOT_ALL_DIGESTS = " OR ".join(
+    f"NOT coalesce(regexp_full_match(user_data.{field}::VARCHAR, '{_DIGEST_ARRAY}'), true)" for field in HASHED_USER_FIELDS
+)
+# One row per offending event and hashed field present (UNPIVOT leaves out absent ones).
 NO_CLEAR_TEXT_PII = f"""
 SELECT DISTINCT partition_day, event_id,
        'user_data.' || field || ' holds a value that is not a SHA-256 hex digest' AS problem
 FROM (
-    UNPIVOT (SELECT partition_day, event_id, unnest(user_data) FROM {CHECKED_EVENTS})
+    UNPIVOT (SELECT partition_day, event_id, unnest(user_data) FROM {CHECKED_EVENTS} WHERE {_NOT_ALL_DIGESTS})
     ON {", ".join(HASHED_USER_FIELDS)} INTO NAME field VALUE digests
 )
 WHERE NOT regexp_full_match(digests::VARCHAR, '{_DIGEST_ARRAY}')

@@ -23,6 +23,7 @@ from pinterest_pipeline.delivery.ledger import (
     sendable_statuses,
 )
 from pinterest_pipeline.support.arrow_bytes import concatenated_bytes
+from pinterest_pipeline.support.sql_identifiers import qualified_name
 
 _BODY_START = b'{"data":['
 _BODY_END = b"]}"
@@ -89,14 +90,66 @@ def stream_chunks(
     """The chunks still to send for `scope`, read through a cursor so `con` stays free for ledger writes.
 
     `ledger_table`: the ledger in `con`, or a copy of the scope's ledger rows taken when they were staged.
+
+    The send order is worked out on narrow rows first (each event's `rowid` and ledger `seq`, by
+    `source_row`). When it is the order the events are stored in, as after every transform, the
+    texts are then read by one ordered scan of the table and the first chunk is ready at once; a
+    sort of the wide rows would hold the whole day's JSON in memory (2 GB for 1M events) before
+    the first request. The cursor reads in one transaction, so the rowids cannot be renumbered by
+    a checkpoint between the two reads. A view of the events (a day staged from a state) has no
+    rowids: its rows are read in the sorted plan's order.
     """
     cursor = con.cursor()
     try:
-        relation = run_sql_relation(
-            cursor,
-            send_plan_sql(events_table, scope, ledger_table),
-            {**scope.params(), "sendable": list(sendable_statuses(resend_failed))},
-        )
-        yield from chunk_record_batches(relation.to_arrow_reader(READ_BATCH_ROWS), chunk_size)
+        cursor.execute("BEGIN TRANSACTION")
+        params = {**scope.params(), "sendable": list(sendable_statuses(resend_failed))}
+        batches = None
+        if _is_table(cursor, events_table):
+            plan = run_sql_relation(cursor, _send_order_sql(events_table, scope, ledger_table), params).fetchnumpy()
+            rowids, seqs = plan["event_rowid"], plan["seq"]
+            if len(rowids) and bool(np.all(np.diff(rowids) > 0)):
+                batches = _events_by_rowid(cursor, events_table, rowids, seqs)
+        if batches is None:
+            plan_sql = send_plan_sql(events_table, scope, ledger_table)
+            batches = run_sql_relation(cursor, plan_sql, params).to_arrow_reader(READ_BATCH_ROWS)
+        yield from chunk_record_batches(batches, chunk_size)
     finally:
         cursor.close()
+
+
+def _is_table(cursor: duckdb.DuckDBPyConnection, events_table: str) -> bool:
+    """Whether `events_table` is a base table (with rowids), not a view."""
+    found = cursor.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", {"name": events_table.split(".")[-1]}
+    ).fetchall()
+    return bool(found[0][0])
+
+
+def _send_order_sql(events_table: str, scope: LedgerScope, ledger_table: str) -> str:
+    """`send_plan_sql`'s rows and order, without the texts: each event's `rowid` and `seq`."""
+    return f"""
+        SELECT e.rowid AS event_rowid, l.seq
+        FROM {qualified_name(events_table)} e JOIN {ledger_table} l
+          ON l.event_id = e.event_id AND l.event_name = e.event_name
+        WHERE l.ad_account_id = $account AND l.test = $test
+          AND list_contains($sendable, l.status) AND {scope.day_filter('e')}
+        ORDER BY e.source_row, e.rowid
+    """
+
+
+def _events_by_rowid(
+    cursor: duckdb.DuckDBPyConnection, events_table: str, rowids: np.ndarray, seqs: np.ndarray
+) -> Iterator[pa.RecordBatch]:
+    """Batches of (seq, event_json bytes + comma) of the rows `rowids` (increasing), by one ordered scan."""
+    reader = cursor.sql(
+        f"SELECT rowid, encode(event_json || ',') AS event_json FROM {qualified_name(events_table)} "
+        "WHERE rowid BETWEEN $first AND $last",
+        params={"first": int(rowids[0]), "last": int(rowids[-1])},
+    ).to_arrow_reader(READ_BATCH_ROWS)
+    for batch in reader:
+        scanned = batch.column(0).to_numpy()
+        places = np.minimum(np.searchsorted(rowids, scanned), len(rowids) - 1)
+        wanted = rowids[places] == scanned  # rows of the range that are settled, or of other days, are skipped
+        if wanted.any():
+            yield pa.record_batch([pa.array(seqs[places[wanted]]), batch.column(1).filter(pa.array(wanted))],
+                                  names=["seq", "event_json"])
