@@ -79,3 +79,17 @@ def postgres_server():
 def postgres_url(postgres_server) -> str:
     """A fresh, empty database on the session's cluster, one per test."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One real Redis server for the whole run, no persistence (see tests/servers/redis.py)."""
+    from tests.servers.redis import redis_available, start_redis
+
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    server = start_redis()
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
