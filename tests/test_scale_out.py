@@ -11,8 +11,12 @@ once (only in-flight offline events may repeat, DESIGN §5), and each day's uplo
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,7 +24,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pinterest_pipeline.fake_api import FakePinterestApi, Faults
+from pinterest_pipeline.fake_api import (
+    DEFAULT_ACCESS_TOKEN,
+    DEFAULT_AD_ACCOUNT_ID,
+    FakeApiSettings,
+    FakeApiState,
+    Faults,
+    start_server,
+)
 from pinterest_pipeline.package_files import sql_path
 from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
 from tests.scale_out.harness import (
@@ -41,7 +52,7 @@ DAY_KEYS = [(TODAY - timedelta(days=n)).isoformat() for n in range(DAYS, 0, -1)]
 NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc) + timedelta(minutes=30)
 TOKEN_ENV = "PINTEREST_TEST_ACCESS_TOKEN"
 # Each request waits this long at the fake, so a worker is caught with its request in flight.
-REQUEST_LATENCY_MS = 1500
+REQUEST_LATENCY_MS = 2000
 BACKFILL_TIMEOUT_S = 240
 
 
@@ -52,36 +63,68 @@ def six_day_warehouse(tmp_path_factory) -> Path:
     return path
 
 
-def location_settings(warehouse: Path, state: str, api: FakePinterestApi) -> LocationSettings:
+def location_settings(warehouse: Path, state: str, api_url: str) -> LocationSettings:
     return LocationSettings(
         extracts={name: str(sql_path(f"{name}.sql")) for name in ("extract_orders", "extract_events")},
         warehouse=str(warehouse),
         state=state,
-        ad_account_id=api.ad_account_id,
+        ad_account_id=DEFAULT_AD_ACCOUNT_ID,
         access_token_env=TOKEN_ENV,
-        api_url=api.url,
+        api_url=api_url,
         start_date=DAY_KEYS[0],
         fixed_now=NOW.isoformat(),
     )
 
 
-def kill_the_worker_sending(workers: list[CeleryWorker], api: FakePinterestApi, port: int) -> CeleryWorker:
-    """SIGKILL the first worker seen with a request open to the fake API after a day was delivered.
+class ArrivalCountingState(FakeApiState):
+    """The fake's state, counting requests as they arrive (the fake logs them once answered)."""
 
-    It is killed 0.3 s after its connection was first seen, well inside the fake's answer delay, so
-    the request is still unanswered: the fake drops it ("client_gone") and the ledger holds its events
-    as in flight.
+    arrivals = 0
+
+    def next_request_id(self) -> str:  # called as a request's handling starts
+        self.arrivals += 1
+        return super().next_request_id()
+
+
+@contextmanager
+def counting_fake_api(latency_ms: float) -> Iterator[tuple[ArrivalCountingState, str]]:
+    """The fake Pinterest API served from a thread, with its state exposed: (state, base URL)."""
+    state = ArrivalCountingState(
+        FakeApiSettings(
+            access_token=DEFAULT_ACCESS_TOKEN, ad_account_id=DEFAULT_AD_ACCOUNT_ID, faults=Faults(latency_ms=latency_ms)
+        )
+    )
+    loop = asyncio.new_event_loop()
+    runner, port = loop.run_until_complete(start_server(state))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{port}"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+
+def kill_the_worker_sending(workers: list[CeleryWorker], api: ArrivalCountingState, port: int) -> CeleryWorker:
+    """SIGKILL the worker whose request is at the fake API, once a day was delivered before.
+
+    Uploads take turns on the state's lock, so a request that arrived and is not answered yet is the
+    one worker's holding a connection to the fake. It is killed half a second into the fake's answer
+    delay: the request is unanswered, the fake drops it ("client_gone") and the ledger holds its
+    events as in flight.
     """
     deadline = time.monotonic() + BACKFILL_TIMEOUT_S
     while time.monotonic() < deadline:
-        answered = sum(1 for request in api.requests if request.outcome == "200")
-        if answered >= 1:
+        answered = len(api.store.requests)
+        if answered >= 1 and api.arrivals > answered:
+            time.sleep(0.5)
             for worker in workers:
                 if connections_to(worker.pids(), port):
-                    time.sleep(0.3)
                     worker.kill()
                     return worker
-        time.sleep(0.05)
+        time.sleep(0.02)
     raise AssertionError("no worker was seen sending to the fake API")
 
 
@@ -113,26 +156,26 @@ def test_a_backfill_on_two_celery_workers_survives_a_killed_worker(
     # PostgreSQL state store, this one line becomes: state = postgres_server.create_database()
     state = str(tmp_path / "pipeline.duckdb")
     with (
-        FakePinterestApi(faults=Faults(latency_ms=REQUEST_LATENCY_MS)) as api,
+        counting_fake_api(REQUEST_LATENCY_MS) as (api, api_url),
         scale_out_cluster(
             tmp_path / "cluster",
             postgres_url=postgres_server.create_database(),
             redis_url=redis_server.url(),
-            settings=location_settings(six_day_warehouse, state, api),
-            token=api.access_token,
+            settings=location_settings(six_day_warehouse, state, api_url),
+            token=DEFAULT_ACCESS_TOKEN,
         ) as cluster,
     ):
         workers = cluster.start_workers("first", "second")
         for key in DAY_KEYS:
             cluster.launch_day(key)
 
-        lost = kill_the_worker_sending(workers, api, int(api.url.rsplit(":", 1)[1]))
+        lost = kill_the_worker_sending(workers, api, int(api_url.rsplit(":", 1)[1]))
         (survivor,) = [worker for worker in workers if worker is not lost]
         (replacement,) = cluster.start_workers("replacement")
         stranded = wait_for_stranded_runs(cluster, lost)
 
         # The kill hit a request in flight, and stranded the run whose upload it was running.
-        assert [request.outcome for request in api.requests].count("client_gone") == 1
+        assert [request.outcome for request in api.store.requests].count("client_gone") == 1
         assert stranded, "the killed worker was running a step of some run"
         lost_steps = {
             key: step_states(cluster.instance, cluster.run_of(key).run_id).lost_on(lost.hostname) for key in stranded
@@ -170,7 +213,7 @@ def test_a_backfill_on_two_celery_workers_survives_a_killed_worker(
         ).fetchall()
         ledger = dict(con.execute("SELECT status, count(*) FROM delivery_ledger GROUP BY ALL").fetchall())
 
-    received = api.processed_counts(test=False)
+    received = api.store.processed_counts(test=False)
     assert set(received) == {(event_id, name) for event_id, name, _, _ in events}
     for event_id, name, action_source, _ in events:
         times = received[(event_id, name)]
@@ -184,7 +227,10 @@ def test_a_backfill_on_two_celery_workers_survives_a_killed_worker(
         metadata, n = upload_metadata[key], per_day[key]
         assert (metadata["delivered"], metadata["still_to_send"], metadata["failed"]) == (n, 0, 0), key
         if metadata["sent_this_run"]:
-            expected = f"sent {metadata['sent_this_run']:,} this run; the day: delivered {n:,} of {n:,}, failed 0, rejected 0, still to send 0"
+            expected = (
+                f"sent {metadata['sent_this_run']:,} this run;"
+                f" the day: delivered {n:,} of {n:,}, failed 0, rejected 0, still to send 0"
+            )
         else:
             expected = f"nothing to send: already delivered {n:,} (failed 0, rejected 0)"
         assert metadata["summary"] == expected, key

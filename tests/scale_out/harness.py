@@ -208,9 +208,6 @@ class ScaleOutCluster:
             "DAGSTER_HOME": str(self.home),
             SETTINGS_ENV: str(self.settings_file),
             settings.access_token_env: token,
-            # The workers and run processes import `tests.scale_out` only through the file pointer,
-            # but the repository root keeps `-f` loads and the re-execution helper alike.
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         }
         self.instance = dg.DagsterInstance.from_config(str(self.home))
         self.workers: list[CeleryWorker] = []

@@ -26,7 +26,9 @@ def main(code_location: str, job_name: str, parent_run_id: str) -> int:
             instance=instance,
             run_config=parent.run_config,
             # The partition tags say which day the steps work on; the UI copies them too.
-            tags={key: value for key, value in parent.tags.items() if key in _CARRIED_TAGS or not key.startswith("dagster/")},
+            tags={
+                key: value for key, value in parent.tags.items() if key in _CARRIED_TAGS or not key.startswith("dagster/")
+            },
             reexecution_options=dg.ReexecutionOptions.from_failure(parent_run_id, instance),
         )
         print(result.run_id)
