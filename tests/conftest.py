@@ -84,3 +84,17 @@ def store(request, tmp_path):
     under_test = store_under_test(request.param, tmp_path, url)
     yield under_test
     under_test.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One real Redis server for the whole run, no persistence (see tests/servers/redis.py)."""
+    from tests.servers.redis import redis_available, start_redis
+
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    server = start_redis()
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
