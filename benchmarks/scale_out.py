@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests/ package
 
 from pinterest_pipeline.fake_api import FakePinterestApi, Faults  # noqa: E402
-from pinterest_pipeline.package_files import sql_path  # noqa: E402
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse  # noqa: E402
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse  # noqa: E402
+from pinterest_pipeline.support.package_files import sql_path  # noqa: E402
 from tests.scale_out.harness import LocationSettings, scale_out_cluster  # noqa: E402
 from tests.servers.postgres import start_postgres  # noqa: E402
 from tests.servers.redis import start_redis  # noqa: E402

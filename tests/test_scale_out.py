@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
-import duckdb
+import psycopg
 import pytest
 
 from pinterest_pipeline.fake_api import (
@@ -32,8 +32,8 @@ from pinterest_pipeline.fake_api import (
     Faults,
     start_server,
 )
-from pinterest_pipeline.package_files import sql_path
-from pinterest_pipeline.sample_warehouse import generate_sample_warehouse
+from pinterest_pipeline.sample.warehouse import generate_sample_warehouse
+from pinterest_pipeline.support.package_files import sql_path
 from tests.scale_out.harness import (
     CeleryWorker,
     LocationSettings,
@@ -150,11 +150,12 @@ def wait_for_stranded_runs(cluster: ScaleOutCluster, lost: CeleryWorker) -> list
 
 
 def test_a_backfill_on_two_celery_workers_survives_a_killed_worker(
-    tmp_path, postgres_server, redis_server, six_day_warehouse
+    tmp_path, postgres_server, redis_server, six_day_warehouse, monkeypatch
 ):
-    # The pipeline's state: a DuckDB file today (steps of different runs wait for its lock). For the
-    # PostgreSQL state store, this one line becomes: state = postgres_server.create_database()
-    state = str(tmp_path / "pipeline.duckdb")
+    # The pipeline's state on PostgreSQL, shared by every run and worker; the password in PGPASSWORD,
+    # which the workers and runs inherit, never in the URL the Dagster config holds.
+    state = postgres_server.create_database().replace(f":{postgres_server.password}@", "@")
+    monkeypatch.setenv("PGPASSWORD", postgres_server.password)
     with (
         counting_fake_api(REQUEST_LATENCY_MS) as (api, api_url),
         scale_out_cluster(
@@ -207,17 +208,17 @@ def test_a_backfill_on_two_celery_workers_survives_a_killed_worker(
 
         upload_metadata = {key: _latest_upload_metadata(cluster.instance, key) for key in DAY_KEYS}
 
-    with duckdb.connect(state, read_only=True) as con:
+    with psycopg.connect(state) as con:
         events = con.execute(
-            "SELECT event_id, event_name, action_source, CAST(partition_day AS VARCHAR) FROM pinterest_events"
+            "SELECT event_id, event_name, action_source, CAST(partition_day AS TEXT) FROM pinterest_events"
         ).fetchall()
-        ledger = dict(con.execute("SELECT status, count(*) FROM delivery_ledger GROUP BY ALL").fetchall())
+        ledger = dict(con.execute("SELECT status, count(*) FROM delivery_ledger GROUP BY status").fetchall())
 
     received = api.store.processed_counts(test=False)
     assert set(received) == {(event_id, name) for event_id, name, _, _ in events}
     for event_id, name, action_source, _ in events:
         times = received[(event_id, name)]
-        # Pinterest dedupes web and app events by event_id, not offline ones (DESIGN §5).
+        # Pinterest dedupes web and app events by event_id, not offline ones (docs/delivery.md).
         assert times == 1 if action_source != "offline" else 1 <= times <= 2, (event_id, action_source, times)
     assert ledger == {"delivered": len(events)}
 

@@ -8,10 +8,10 @@ schedule and resource keys all derive from the prefix; each instance binds its o
 from __future__ import annotations
 
 import keyword
-from urllib.parse import urlsplit
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dagster as dg
 
