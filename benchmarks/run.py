@@ -97,8 +97,19 @@ class Benchmark:
         out = out or self.output_dir()
         events, rejects = out / f"{name}.events.ndjson", out / f"{name}.rejects.ndjson"
         run = run_child(
-            [sys.executable, "-m", "pinterest_pipeline", "transform", str(day.parquet), "--out", str(events),
-             "--rejected", str(rejects), "--now", self.now.isoformat()],
+            [
+                sys.executable,
+                "-m",
+                "pinterest_pipeline",
+                "transform",
+                str(day.parquet),
+                "--out",
+                str(events),
+                "--rejected",
+                str(rejects),
+                "--now",
+                self.now.isoformat(),
+            ],
             self.workdir,
         )
         if run.returncode != 0:
@@ -173,8 +184,13 @@ def stage_baseline(bench: Benchmark) -> dict[str, Any]:
     from naive_baseline import run_baseline
 
     sample, rows = bench.sample()
-    result = run_baseline(sample, bench.workdir / "baseline.events.ndjson", bench.workdir / "baseline.rejects.ndjson",
-                          bench.config, bench.now)
+    result = run_baseline(
+        sample,
+        bench.workdir / "baseline.events.ndjson",
+        bench.workdir / "baseline.rejects.ndjson",
+        bench.config,
+        bench.now,
+    )
     figures = {
         "rows": rows,
         "seconds": round(result.seconds, 2),
@@ -184,7 +200,9 @@ def stage_baseline(bench: Benchmark) -> dict[str, Any]:
     engine = bench.results.get("transform", {})
     if "rows_per_s" in engine:
         figures["engine_ratio"] = round(engine["rows_per_s"] / figures["rows_per_s"], 1)
-        figures["engine_ratio_median"] = round(engine.get("rows_per_s_median", engine["rows_per_s"]) / figures["rows_per_s"], 1)
+        figures["engine_ratio_median"] = round(
+            engine.get("rows_per_s_median", engine["rows_per_s"]) / figures["rows_per_s"], 1
+        )
     return figures
 
 
@@ -230,10 +248,25 @@ def dagster_day(bench: Benchmark, day: DayInput, name: str) -> dict[str, Any]:
     """`dagster_day.py` on one day in a child process: its figures (steps, engine calls) and its peak memory."""
     figures_path = bench.workdir / f"{name}.json"
     run = run_child(
-        [sys.executable, str(BENCHMARKS_DIR / "dagster_day.py"), "--rows", str(day.rows), "--workdir", str(bench.workdir),
-         "--day-json", str(describe_day(day, bench.workdir)), "--now", bench.now.isoformat(),
-         "--latency-ms", str(bench.args.latency_ms), "--validate-sample", str(bench.args.validate_sample),
-         "--profile", "--json", str(figures_path)],
+        [
+            sys.executable,
+            str(BENCHMARKS_DIR / "dagster_day.py"),
+            "--rows",
+            str(day.rows),
+            "--workdir",
+            str(bench.workdir),
+            "--day-json",
+            str(describe_day(day, bench.workdir)),
+            "--now",
+            bench.now.isoformat(),
+            "--latency-ms",
+            str(bench.args.latency_ms),
+            "--validate-sample",
+            str(bench.args.validate_sample),
+            "--profile",
+            "--json",
+            str(figures_path),
+        ],
         bench.workdir,
     )
     if run.returncode != 0 or not figures_path.exists():
@@ -298,58 +331,114 @@ def report_rows(results: dict[str, dict[str, Any]], args: argparse.Namespace) ->
         else:
             rows.append((label, *render(result)))
 
-    figure("floor", lambda r: (
-        f"{r['rows_per_s']:,} rows/s", "",
-        f"best of {r['runs']}: {r['rows']:,} rows in {r['seconds']}s (median {r['seconds_median']}s), "
-        f"{r['bytes_per_line']} B/line",
-    ), "floor (read, sha256, concat, write)")
-    figure("transform", lambda r: (
-        f"{r['rows_per_s']:,} rows/s", "",
-        f"min/median of {r['runs']}: {r['seconds_min']}s / {r['seconds_median']}s for {r['rows']:,} rows, "
-        f"{r['bytes_per_event']} B/event, peak {r['peak_rss_mib_max']} MiB",
-    ), "transform (CLI, engine)")
-    figure("transform", lambda r: (
-        f"{100 * r['share_of_floor']:.0f}%" if "share_of_floor" in r else "n/a",
-        f">= {100 * TARGET_SHARE_OF_FLOOR:.0f}%",
-        f"floor time / engine time, best runs (medians: {100 * r['share_of_floor_median']:.0f}%)"
-        if "share_of_floor" in r else "floor not run",
-    ), "engine / floor")
-    figure("baseline", lambda r: (
-        f"{r['rows_per_s']:,} rows/s", "", f"{r['rows']:,}-row sample in {r['seconds']}s",
-    ), "transform (naive baseline)")
-    figure("baseline", lambda r: (
-        f"{r['engine_ratio']}x" if "engine_ratio" in r else "n/a", f">= {TARGET_RATIO}x",
-        f"engine rows/s / baseline rows/s, engine's best run (median: {r.get('engine_ratio_median', 'n/a')}x)",
-    ), "engine / baseline")
-    figure("equivalence", lambda r: (
-        f"{r['mismatches']} mismatches", "0",
-        f"{r['matching_events']:,} of {r['engine_events']:,} events identical on {r['rows']:,} rows; "
-        f"{r['warning_mismatches']} events with other warnings",
-    ), "same events as baseline")
-    figure("send", lambda r: (
-        f"{r['events_per_s']:,} events/s", f">= {TARGET_SEND_EVENTS_PER_S:,}",
-        f"{r['events']:,} events, {r['requests']:,} requests, {r['latency_ms']:g} ms latency, "
-        f"concurrency {r['concurrency']}",
-    ), "send to fake API")
-    figure("end_to_end", lambda r: (
-        f"{r['seconds']}s", f"<= {TARGET_END_TO_END_S}s",
-        f"{r['rows']:,} rows, Dagster run {'succeeded' if r['success'] else 'FAILED'}, {r['delivered']} delivered; "
-        + ", ".join(f"{step} {seconds}s" for step, seconds in r.get("steps_s", {}).items())
-        + f"; {r.get('cpu_seconds')} CPU-s, peak {r['peak_rss_mib']} MiB",
-    ), "one day, warehouse to API")
-    figure("memory", lambda r: (
-        f"{r['peak_rss_mib']} MiB", f"< {TARGET_PEAK_RSS_BYTES // MIB} MiB",
-        f"{r['rows']:,} rows in {r['seconds']}s ({r['rows_per_s']:,} rows/s)",
-    ), "peak memory, big day")
-    figure("memory", lambda r: (
-        f"time x{r.get('time_growth', 'n/a')}, memory x{r.get('memory_growth', 'n/a')}", "",
-        f"for x{r.get('rows_growth', 'n/a')} rows",
-    ), "growth, day -> big day")
-    figure("dagster_memory", lambda r: (
-        f"{r['peak_rss_mib']} MiB", f"< {TARGET_DAGSTER_PEAK_RSS_BYTES // MIB} MiB",
-        f"{r['rows']:,} rows through the Dagster assets in {r['seconds']}s, "
-        f"{'succeeded' if r['success'] else 'FAILED'}, {r['delivered']} delivered",
-    ), "peak memory, big day, Dagster")
+    figure(
+        "floor",
+        lambda r: (
+            f"{r['rows_per_s']:,} rows/s",
+            "",
+            f"best of {r['runs']}: {r['rows']:,} rows in {r['seconds']}s (median {r['seconds_median']}s), "
+            f"{r['bytes_per_line']} B/line",
+        ),
+        "floor (read, sha256, concat, write)",
+    )
+    figure(
+        "transform",
+        lambda r: (
+            f"{r['rows_per_s']:,} rows/s",
+            "",
+            f"min/median of {r['runs']}: {r['seconds_min']}s / {r['seconds_median']}s for {r['rows']:,} rows, "
+            f"{r['bytes_per_event']} B/event, peak {r['peak_rss_mib_max']} MiB",
+        ),
+        "transform (CLI, engine)",
+    )
+    figure(
+        "transform",
+        lambda r: (
+            f"{100 * r['share_of_floor']:.0f}%" if "share_of_floor" in r else "n/a",
+            f">= {100 * TARGET_SHARE_OF_FLOOR:.0f}%",
+            f"floor time / engine time, best runs (medians: {100 * r['share_of_floor_median']:.0f}%)"
+            if "share_of_floor" in r
+            else "floor not run",
+        ),
+        "engine / floor",
+    )
+    figure(
+        "baseline",
+        lambda r: (
+            f"{r['rows_per_s']:,} rows/s",
+            "",
+            f"{r['rows']:,}-row sample in {r['seconds']}s",
+        ),
+        "transform (naive baseline)",
+    )
+    figure(
+        "baseline",
+        lambda r: (
+            f"{r['engine_ratio']}x" if "engine_ratio" in r else "n/a",
+            f">= {TARGET_RATIO}x",
+            f"engine rows/s / baseline rows/s, engine's best run (median: {r.get('engine_ratio_median', 'n/a')}x)",
+        ),
+        "engine / baseline",
+    )
+    figure(
+        "equivalence",
+        lambda r: (
+            f"{r['mismatches']} mismatches",
+            "0",
+            f"{r['matching_events']:,} of {r['engine_events']:,} events identical on {r['rows']:,} rows; "
+            f"{r['warning_mismatches']} events with other warnings",
+        ),
+        "same events as baseline",
+    )
+    figure(
+        "send",
+        lambda r: (
+            f"{r['events_per_s']:,} events/s",
+            f">= {TARGET_SEND_EVENTS_PER_S:,}",
+            f"{r['events']:,} events, {r['requests']:,} requests, {r['latency_ms']:g} ms latency, "
+            f"concurrency {r['concurrency']}",
+        ),
+        "send to fake API",
+    )
+    figure(
+        "end_to_end",
+        lambda r: (
+            f"{r['seconds']}s",
+            f"<= {TARGET_END_TO_END_S}s",
+            f"{r['rows']:,} rows, Dagster run {'succeeded' if r['success'] else 'FAILED'}, {r['delivered']} delivered; "
+            + ", ".join(f"{step} {seconds}s" for step, seconds in r.get("steps_s", {}).items())
+            + f"; {r.get('cpu_seconds')} CPU-s, peak {r['peak_rss_mib']} MiB",
+        ),
+        "one day, warehouse to API",
+    )
+    figure(
+        "memory",
+        lambda r: (
+            f"{r['peak_rss_mib']} MiB",
+            f"< {TARGET_PEAK_RSS_BYTES // MIB} MiB",
+            f"{r['rows']:,} rows in {r['seconds']}s ({r['rows_per_s']:,} rows/s)",
+        ),
+        "peak memory, big day",
+    )
+    figure(
+        "memory",
+        lambda r: (
+            f"time x{r.get('time_growth', 'n/a')}, memory x{r.get('memory_growth', 'n/a')}",
+            "",
+            f"for x{r.get('rows_growth', 'n/a')} rows",
+        ),
+        "growth, day -> big day",
+    )
+    figure(
+        "dagster_memory",
+        lambda r: (
+            f"{r['peak_rss_mib']} MiB",
+            f"< {TARGET_DAGSTER_PEAK_RSS_BYTES // MIB} MiB",
+            f"{r['rows']:,} rows through the Dagster assets in {r['seconds']}s, "
+            f"{'succeeded' if r['success'] else 'FAILED'}, {r['delivered']} delivered",
+        ),
+        "peak memory, big day, Dagster",
+    )
     return rows
 
 
@@ -369,12 +458,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks against the targets of benchmarks/README.md.")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the main day (default 1M)")
     parser.add_argument("--big-rows", type=int, default=10_000_000, help="rows of the memory day (default 10M)")
-    parser.add_argument("--dagster-big-rows", type=int, default=10_000_000,
-                        help="rows of the Dagster memory day (default 10M, the memory day)")
+    parser.add_argument(
+        "--dagster-big-rows",
+        type=int,
+        default=10_000_000,
+        help="rows of the Dagster memory day (default 10M, the memory day)",
+    )
     parser.add_argument("--baseline-rows", type=int, default=50_000, help="rows of the baseline sample")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="fake API latency per request")
-    parser.add_argument("--validate-sample", type=float, default=0.05,
-                        help="share of events the fake checks against the full JSON schema (default 0.05)")
+    parser.add_argument(
+        "--validate-sample",
+        type=float,
+        default=0.05,
+        help="share of events the fake checks against the full JSON schema (default 0.05)",
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight")
     parser.add_argument("--runs", type=int, default=3, help="CLI transforms of the main day (min and median reported)")
     parser.add_argument("--floor-runs", type=int, default=3, help="floor runs (the best is reported)")
@@ -413,7 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "measured_at": bench.now.isoformat(),
         "machine": {
-            "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
             "duckdb": duckdb.__version__,
         },
         "parameters": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},

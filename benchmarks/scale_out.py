@@ -50,7 +50,9 @@ def backfill(root: Path, workers: int, day_keys: list[str], warehouse: Path, sta
         access_token_env=TOKEN_ENV,
         api_url=api.url,
         start_date=day_keys[0],
-        fixed_now=(datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(minutes=30)).isoformat(),
+        fixed_now=(
+            datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) + timedelta(minutes=30)
+        ).isoformat(),
     )
     with scale_out_cluster(
         root, postgres_url=postgres.create_database(), redis_url=redis.url(), settings=settings, token=api.access_token
@@ -89,9 +91,16 @@ def main() -> None:
                 run_root = root / f"{workers}-workers"
                 state = postgres.create_database() if args.postgres_state else str(run_root / "pipeline.duckdb")
                 times[workers] = backfill(run_root, workers, day_keys, warehouse, state, postgres, redis, api)
-                print(f"{workers} worker(s): {args.days}-day backfill of {args.rows_per_day} rows/day in {times[workers]:.1f} s", flush=True)
+                print(
+                    f"{workers} worker(s): {args.days}-day backfill of {args.rows_per_day} rows/day"
+                    f" in {times[workers]:.1f} s",
+                    flush=True,
+                )
         state_kind = "PostgreSQL" if args.postgres_state else "DuckDB file"
-        print(f"two workers / one worker: {times[2] / times[1]:.2f} of the time ({times[1] / times[2]:.2f}x faster), state: {state_kind}")
+        print(
+            f"two workers / one worker: {times[2] / times[1]:.2f} of the time"
+            f" ({times[1] / times[2]:.2f}x faster), state: {state_kind}"
+        )
     finally:
         redis.stop()
         postgres.stop()

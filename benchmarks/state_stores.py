@@ -54,10 +54,20 @@ def run_day(state: PipelineState, warehouse: Path, day, api_url: str) -> dict[st
     def transform_day() -> None:
         with state.session() as s:
             s.stage_day_source(day, list(EXTRACTS), "conversion_source")
-            transform(s.con, "conversion_source", config, now=now, events_table="staged_events",
-                      rejects_table="staged_rejects", temporary=True)
-            s.write_day(day, {EVENTS_TABLE: "staged_events", REJECTS_TABLE: "staged_rejects"},
-                        transform_record=TransformRecord(now, 7 * 86400, 300))
+            transform(
+                s.con,
+                "conversion_source",
+                config,
+                now=now,
+                events_table="staged_events",
+                rejects_table="staged_rejects",
+                temporary=True,
+            )
+            s.write_day(
+                day,
+                {EVENTS_TABLE: "staged_events", REJECTS_TABLE: "staged_rejects"},
+                transform_record=TransformRecord(now, 7 * 86400, 300),
+            )
 
     def send() -> object:
         target = PinterestTarget(DEFAULT_AD_ACCOUNT_ID, DEFAULT_ACCESS_TOKEN, api_url=api_url)
@@ -96,8 +106,10 @@ def main() -> int:
                     results[kind] = run_day(open_state(location), day_input.warehouse, day_input.day, api.url)
                     print(kind, {name: round(seconds, 2) for name, seconds in results[kind].items()}, flush=True)
             for name in results["duckdb"]:
-                print(f"{name:24s} duckdb {results['duckdb'][name]:7.2f} s   postgres {results['postgres'][name]:7.2f} s"
-                      f"   ratio {results['postgres'][name] / results['duckdb'][name]:.2f}x")
+                print(
+                    f"{name:24s} duckdb {results['duckdb'][name]:7.2f} s   postgres {results['postgres'][name]:7.2f} s"
+                    f"   ratio {results['postgres'][name] / results['duckdb'][name]:.2f}x"
+                )
     finally:
         if server is not None:
             server.stop()

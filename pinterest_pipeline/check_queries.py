@@ -71,7 +71,8 @@ WHERE coalesce(json_array_length(user_data.em), 0) = 0
 # and event, where unpivoting every event first (a row per field present, then DISTINCT) cost 2 CPU-s
 # per 1M events; only the offending events, normally none, are unpivoted to name their fields.
 _NOT_ALL_DIGESTS = " OR ".join(
-    f"NOT coalesce(regexp_full_match(user_data.{field}::VARCHAR, '{_DIGEST_ARRAY}'), true)" for field in HASHED_USER_FIELDS
+    f"NOT coalesce(regexp_full_match(user_data.{field}::VARCHAR, '{_DIGEST_ARRAY}'), true)"
+    for field in HASHED_USER_FIELDS
 )
 # One row per offending event and hashed field present (UNPIVOT leaves out absent ones).
 NO_CLEAR_TEXT_PII = f"""
@@ -208,7 +209,9 @@ def find_offenders(con: duckdb.DuckDBPyConnection, query: str, checked: int) -> 
     return Offenders(checked, offending, dict(by_problem), dict(by_day), list(sample or []))
 
 
-def _stage_ldp_source_rows(con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str]) -> None:
+def _stage_ldp_source_rows(
+    con: duckdb.DuckDBPyConnection, days: list[date] | None, extract_tables: Sequence[str]
+) -> None:
     """`ldp_source_rows`: source rows of `days` flagged LDP, from the extracts that have an opt_out_type column."""
     parts = [
         _LDP_SOURCE_ROWS.format(table=quote_identifier(table))

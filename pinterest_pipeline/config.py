@@ -54,9 +54,7 @@ class PipelineConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source_timezone: str = Field(
-        "UTC", description="IANA time zone in which naive warehouse timestamps are read."
-    )
+    source_timezone: str = Field("UTC", description="IANA time zone in which naive warehouse timestamps are read.")
     partition_timezone: str = Field(
         "UTC", description="IANA time zone of the daily partitions; an event's partition day is its local date here."
     )
@@ -72,21 +70,36 @@ class PipelineConfig(BaseModel):
     unknown_events: Literal["custom", "reject"] = Field(
         "custom", description="What happens to a source event name no taxonomy maps: send as `custom`, or reject."
     )
-    taxonomy: str = Field("default", description="Event-name preset: default, segment, rudderstack, commanders_act, chord, customerio, pinterest.")
+    taxonomy: str = Field(
+        "default",
+        description="Event-name preset: default, segment, rudderstack, commanders_act, chord, customerio, pinterest.",
+    )
     event_mapping: dict[str, str] = Field(
         default_factory=dict, description="Source event name -> Pinterest event name; overrides the preset."
     )
-    max_event_age: timedelta = Field(timedelta(days=7), description="Rows older than this (vs. the run's clock) are rejected `too_old`.")
-    max_future_skew: timedelta = Field(timedelta(minutes=5), description="Rows further than this in the future are rejected `in_future`.")
+    max_event_age: timedelta = Field(
+        timedelta(days=7), description="Rows older than this (vs. the run's clock) are rejected `too_old`."
+    )
+    max_future_skew: timedelta = Field(
+        timedelta(minutes=5), description="Rows further than this in the future are rejected `in_future`."
+    )
     partner_name: str | None = Field(None, description="Third-party sender name, `ss-<lowercase>`.")
     chunk_size: int = Field(1000, ge=1, le=1000, description="Events per request (Pinterest accepts at most 1000).")
     concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once.")
     requests_per_minute: int = Field(5000, ge=1, description="Client-side limit per ad account, per rolling minute.")
     test_requests_per_second: int = Field(10, ge=1, description="Client-side limit for `?test=true` requests.")
-    max_attempts: int = Field(6, ge=1, le=50, description="Attempts per request before its events are recorded failed_retryable.")
+    max_attempts: int = Field(
+        6, ge=1, le=50, description="Attempts per request before its events are recorded failed_retryable."
+    )
     request_timeout: float = Field(30.0, gt=0, description="Seconds before one request times out.")
-    retry_backoff_base: float = Field(0.5, gt=0, description="Seconds of backoff after a request's first failed attempt; doubles per attempt, with jitter.")
-    retry_backoff_max: float = Field(30.0, gt=0, description="Longest backoff between two attempts of one request, in seconds.")
+    retry_backoff_base: float = Field(
+        0.5,
+        gt=0,
+        description="Seconds of backoff after a request's first failed attempt; doubles per attempt, with jitter.",
+    )
+    retry_backoff_max: float = Field(
+        30.0, gt=0, description="Longest backoff between two attempts of one request, in seconds."
+    )
     state: str = Field(
         str(DEFAULT_STATE_PATH),
         description="Where the pipeline keeps its tables (extracts, events, rejects, delivery ledger): a DuckDB file "
@@ -202,7 +215,9 @@ def _environment_values() -> dict[str, Any]:
 
 
 def _env_hint(suffix: str) -> str:
-    known = sorted({name.upper() for name in PipelineConfig.model_fields if name not in _NOT_FROM_ENV} | OTHER_ENV_SETTINGS)
+    known = sorted(
+        {name.upper() for name in PipelineConfig.model_fields if name not in _NOT_FROM_ENV} | OTHER_ENV_SETTINGS
+    )
     close = difflib.get_close_matches(suffix.upper(), known, n=1, cutoff=0.75)
     if close:
         return f" (did you mean {ENV_PREFIX}{close[0]}?)"

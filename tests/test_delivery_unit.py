@@ -263,6 +263,8 @@ def test_ndjson_loader_keeps_lines_verbatim_and_days_in_partition_timezone(tmp_p
         "SELECT DISTINCT compression FROM pragma_storage_info('send_events') WHERE column_name = 'event_json'"
     ).fetchall()
     assert ("ZSTD",) in storage
-    day = lambda epoch: (datetime.fromtimestamp(epoch, timezone.utc) - timedelta(hours=8)).date()  # PST, no DST in Nov
+    def day(epoch):  # PST, no DST in Nov
+        return (datetime.fromtimestamp(epoch, timezone.utc) - timedelta(hours=8)).date()
+
     assert (loaded.events, loaded.duplicates) == (2, 1)
     assert rows == [(1, "a", day(1700000000), lines[0]), (2, "b", day(1700020000), lines[1])]

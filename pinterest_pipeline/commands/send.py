@@ -44,9 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("events", metavar="EVENTS.ndjson", type=Path, help="one Pinterest event JSON per line")
     parser.add_argument("--ad-account", required=True, metavar="ID", help="Pinterest ad account id (digits)")
-    parser.add_argument("--test", action="store_true", help="send with ?test=true: validated by Pinterest, not recorded")
+    parser.add_argument(
+        "--test", action="store_true", help="send with ?test=true: validated by Pinterest, not recorded"
+    )
     add_state_option(parser)
-    parser.add_argument("--resend-failed", action="store_true", help="also re-send events Pinterest refused before (after fixing them)")
+    parser.add_argument(
+        "--resend-failed", action="store_true", help="also re-send events Pinterest refused before (after fixing them)"
+    )
     parser.add_argument("--config", type=Path, metavar="FILE.toml", help="pipeline configuration file")
     parser.set_defaults(handler=run)
 
@@ -63,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     with state_from(config).session() as session:
         loaded = load_ndjson_events(session.con, args.events, SEND_EVENTS_TABLE, config)
         if loaded.duplicates:
-            print(f"{args.events}: {loaded.duplicates} lines repeat an earlier event and are sent once", file=sys.stderr)
+            print(
+                f"{args.events}: {loaded.duplicates} lines repeat an earlier event and are sent once", file=sys.stderr
+            )
         report = _deliver_with_progress(session, target, config)
     print(_summary(report, target))
     return EXIT_COMPLETE if report.complete else EXIT_UNSETTLED
@@ -88,7 +94,9 @@ def _deliver_with_progress(session, target: PinterestTarget, config) -> Delivery
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task("send", total=None)
         return session.deliver(
-            SEND_EVENTS_TABLE, target, config,
+            SEND_EVENTS_TABLE,
+            target,
+            config,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
 

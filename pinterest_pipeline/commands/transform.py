@@ -60,16 +60,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", nargs="?", metavar="INPUT", help="Parquet, CSV or NDJSON file, or file.duckdb:table")
     parser.add_argument("--out", required=True, type=Path, metavar="EVENTS.ndjson", help="events, one per line")
     parser.add_argument("--rejected", required=True, type=Path, metavar="REJECTS.ndjson", help="rejected rows")
-    parser.add_argument("--warehouse", type=Path, metavar="W.duckdb", help="extract one day from this DuckDB file instead of INPUT")
     parser.add_argument(
-        "--warehouse-adbc", metavar="DRIVER",
+        "--warehouse", type=Path, metavar="W.duckdb", help="extract one day from this DuckDB file instead of INPUT"
+    )
+    parser.add_argument(
+        "--warehouse-adbc",
+        metavar="DRIVER",
         help="extract one day through this ADBC driver (postgresql, sqlite, ...), URI in $PINTEREST_WAREHOUSE_URI",
     )
     parser.add_argument(
-        "--sql-dir", type=Path, metavar="DIR",
+        "--sql-dir",
+        type=Path,
+        metavar="DIR",
         help="run every extract_*.sql in DIR instead of the packaged ones (alone: the SQL reads files itself)",
     )
-    parser.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="the day (in partition_timezone) to extract")
+    parser.add_argument(
+        "--day", type=_parse_day, metavar="YYYY-MM-DD", help="the day (in partition_timezone) to extract"
+    )
     parser.add_argument("--config", type=Path, metavar="FILE.toml", help="pipeline config file")
     add_state_option(
         parser,
@@ -166,8 +173,14 @@ def _transform_into_state(
     with state_from(config).session() as session:
         source_view = _register_warehouse_day(session.con, source, sql_files, args.day, config)
         result = transform(
-            session.con, source_view, config, now=now, events_table=events, rejects_table=rejects,
-            source_label=label, temporary=True,
+            session.con,
+            source_view,
+            config,
+            now=now,
+            events_table=events,
+            rejects_table=rejects,
+            source_label=label,
+            temporary=True,
         )
         record = TransformRecord(
             now, int(config.max_event_age.total_seconds()), int(config.max_future_skew.total_seconds())
@@ -258,7 +271,11 @@ def summary(result: TransformResult, events_path: Path, rejects_path: Path) -> s
         lines.append(
             "sent as custom (no mapping): "
             + ", ".join(f"{name} {count:,}" for name, count in list(result.custom_event_names.items())[:SHOWN_NAMES])
-            + (f", and {len(result.custom_event_names) - SHOWN_NAMES} more" if len(result.custom_event_names) > SHOWN_NAMES else "")
+            + (
+                f", and {len(result.custom_event_names) - SHOWN_NAMES} more"
+                if len(result.custom_event_names) > SHOWN_NAMES
+                else ""
+            )
         )
     if result.ignored_columns:
         lines.append("ignored columns: " + ", ".join(result.ignored_columns))
@@ -282,7 +299,10 @@ class _Progress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task("", total=100)

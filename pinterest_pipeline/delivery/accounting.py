@@ -80,7 +80,7 @@ def ledger_summary(
         SELECT l.partition_day, l.ad_account_id, l.test,
                {_STATUS_COUNTS}
         FROM {LEDGER_TABLE} l
-        WHERE {' AND '.join(filters) or 'TRUE'}
+        WHERE {" AND ".join(filters) or "TRUE"}
         GROUP BY ALL
         ORDER BY l.partition_day, l.ad_account_id, l.test
         """,
@@ -131,7 +131,9 @@ def account_events(
     events = qualified_name(events_table)
     if ledger_table is None:
         # Nothing was ever sent from this database: every event is still to stage.
-        (total,) = run_sql(con, f"SELECT count(*) FROM {events} e WHERE {scope.day_filter('e')}", scope.params()).fetchone()
+        (total,) = run_sql(
+            con, f"SELECT count(*) FROM {events} e WHERE {scope.day_filter('e')}", scope.params()
+        ).fetchone()
         return DeliveryAccounting(events=total, not_staged=total)
     row = run_sql(
         con,
@@ -141,7 +143,7 @@ def account_events(
         LEFT JOIN {ledger_table} l
           ON l.event_id = e.event_id AND l.event_name = e.event_name
          AND l.ad_account_id = $account AND l.test = $test
-        WHERE {scope.day_filter('e')}
+        WHERE {scope.day_filter("e")}
         """,
         scope.params(),
     ).fetchone()

@@ -107,9 +107,15 @@ def deliver(
         EndpointError: the API answered 404.
         InputError: the events table repeats an (event_id, event_name).
     """
-    scope = LedgerScope(target.ad_account_id, target.test_mode, tuple(partition_days) if partition_days is not None else None)
+    scope = LedgerScope(
+        target.ad_account_id, target.test_mode, tuple(partition_days) if partition_days is not None else None
+    )
     run = _DeliveryRun(
-        ledger_store or DuckDBLedger(con), events_table, target, config, scope,
+        ledger_store or DuckDBLedger(con),
+        events_table,
+        target,
+        config,
+        scope,
         resend_failed=resend_failed,
         progress=progress,
         policy=retry_policy or RetryPolicy.from_config(config),
@@ -202,10 +208,15 @@ class _DeliveryRun:
         if not staging.to_send:
             return
         chunks = await self._db(
-            self.ledger.stream_chunks, self.events_table, self.scope,
-            resend_failed=self.resend_failed, chunk_size=self.config.chunk_size,
+            self.ledger.stream_chunks,
+            self.events_table,
+            self.scope,
+            resend_failed=self.resend_failed,
+            chunk_size=self.config.chunk_size,
         )
-        limits = httpx.Limits(max_connections=self.config.concurrency, max_keepalive_connections=self.config.concurrency)
+        limits = httpx.Limits(
+            max_connections=self.config.concurrency, max_keepalive_connections=self.config.concurrency
+        )
         timeout = httpx.Timeout(self.config.request_timeout)
         try:
             async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
@@ -275,7 +286,9 @@ class _DeliveryRun:
                 results = read_event_results(answer.status_code, answer.body, len(chunk))
             except UnreadableAnswer as exc:
                 # Pinterest may have processed these events; like a lost answer, they are re-sent next run.
-                await self._record_all(chunk, Status.FAILED_RETRYABLE, f"unreadable answer: {exc}", answer, extra_attempts)
+                await self._record_all(
+                    chunk, Status.FAILED_RETRYABLE, f"unreadable answer: {exc}", answer, extra_attempts
+                )
                 return
             statuses = [Status.DELIVERED if result.processed else Status.FAILED for result in results]
             errors = [self.target.redact(result.error_message) if not result.processed else None for result in results]
@@ -285,7 +298,10 @@ class _DeliveryRun:
             if failed:
                 logger.warning(
                     "%d of %d events failed at Pinterest for ad account %s (x-pinterest-rid %s): %s",
-                    failed, len(chunk), self.target.ad_account_id, answer.request_id,
+                    failed,
+                    len(chunk),
+                    self.target.ad_account_id,
+                    answer.request_id,
                     next(error for error in errors if error),
                 )
         elif answer.kind is AnswerKind.INVALID:
@@ -298,7 +314,9 @@ class _DeliveryRun:
     async def _reject(self, chunk: EventChunk, refusal: Answer) -> None:
         await self._record_all(chunk, Status.REJECTED, refusal.error, refusal, refusal.attempts)
 
-    async def _record_all(self, chunk: EventChunk, status: Status, error: str | None, answer: Answer, extra_attempts: int) -> None:
+    async def _record_all(
+        self, chunk: EventChunk, status: Status, error: str | None, answer: Answer, extra_attempts: int
+    ) -> None:
         await self._record(chunk, [status] * len(chunk), [error] * len(chunk), None, answer.request_id, extra_attempts)
 
     async def _record(
@@ -312,8 +330,13 @@ class _DeliveryRun:
     ) -> None:
         warnings = warnings or [None] * len(chunk)
         await self._db(
-            self.ledger.record_outcomes, chunk.seqs, statuses, errors, warnings,
-            request_id=request_id, extra_attempts=extra_attempts,
+            self.ledger.record_outcomes,
+            chunk.seqs,
+            statuses,
+            errors,
+            warnings,
+            request_id=request_id,
+            extra_attempts=extra_attempts,
         )
         counts = Counter(statuses)
         self.report.delivered += counts[Status.DELIVERED]

@@ -117,13 +117,21 @@ class ChunkSender:
                 answer.error = f"{answer.error} (gave up after {attempt} attempts)"
                 logger.error("request to ad account %s failed: %s", self._target.ad_account_id, answer.error)
                 return answer
-            wait = min(retry_after, policy.retry_after_max) if retry_after is not None else policy.backoff(attempt, self._rng)
+            wait = (
+                min(retry_after, policy.retry_after_max)
+                if retry_after is not None
+                else policy.backoff(attempt, self._rng)
+            )
             if retry_after is not None:
                 # A server's Retry-After speaks for the ad account, so every request in flight waits.
                 self._limiter.pause_for(wait)
             logger.warning(
                 "attempt %d of %d for ad account %s: %s; retrying in %.2fs",
-                attempt, policy.max_attempts, self._target.ad_account_id, answer.error, wait,
+                attempt,
+                policy.max_attempts,
+                self._target.ad_account_id,
+                answer.error,
+                wait,
             )
             self.stats.retries += 1
             await asyncio.sleep(wait)

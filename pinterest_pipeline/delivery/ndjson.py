@@ -34,7 +34,9 @@ class NdjsonLoad:
     duplicates: int  # lines repeating an earlier line's (event_id, event_name), left out
 
 
-def load_ndjson_events(con: duckdb.DuckDBPyConnection, path: str | Path, table: str, config: PipelineConfig) -> NdjsonLoad:
+def load_ndjson_events(
+    con: duckdb.DuckDBPyConnection, path: str | Path, table: str, config: PipelineConfig
+) -> NdjsonLoad:
     """(Re)create `table` with the events-table columns from an NDJSON file of Pinterest events.
 
     Raises InputError naming the file and the first bad line (not a JSON object, or no event_id,
@@ -88,7 +90,8 @@ def load_ndjson_events(con: duckdb.DuckDBPyConnection, path: str | Path, table: 
                    json_extract_string(line, '$.event_id') AS event_id,
                    json_extract_string(line, '$.event_name') AS event_name,
                    CAST(json_extract(line, '$.event_time') AS BIGINT) AS event_time,
-                   CAST(to_timestamp(CAST(json_extract(line, '$.event_time') AS BIGINT)) AT TIME ZONE $tz AS DATE) AS partition_day,
+                   CAST(to_timestamp(CAST(json_extract(line, '$.event_time') AS BIGINT)) AT TIME ZONE $tz AS DATE)
+                       AS partition_day,
                    json_extract_string(line, '$.action_source') AS action_source,
                    line AS event_json
             FROM {staging}

@@ -81,7 +81,8 @@ def read_event_results(status_code: int, body: Any, events_sent: int) -> list[Ev
             results.append(
                 EventResult(
                     processed=status == "processed",
-                    error_message=item.get("error_message") or (None if status == "processed" else "failed without a message"),
+                    error_message=item.get("error_message")
+                    or (None if status == "processed" else "failed without a message"),
                     warning_message=item.get("warning_message") or None,
                 )
             )

@@ -72,7 +72,8 @@ class StateSession(ABC):
 
     @abstractmethod
     def stage_checked_events(self, days: list[date] | None, extract_tables: Sequence[str] = EXTRACT_TABLES) -> int:
-        """`check_queries.stage_checked_events` on the state's tables; afterwards `check_queries.find_offenders(s.con, ...)`."""
+        """`check_queries.stage_checked_events` on the state's tables; afterwards
+        `check_queries.find_offenders(s.con, ...)`."""
 
     @abstractmethod
     def extracted_rows(self, extract_tables: Sequence[str], days: list[date] | None) -> int:
@@ -103,7 +104,11 @@ class StateSession(ABC):
 
     @abstractmethod
     def ledger_summary(
-        self, *, ad_account_id: str | None = None, test: bool | None = None, partition_days: Iterable[date] | None = None
+        self,
+        *,
+        ad_account_id: str | None = None,
+        test: bool | None = None,
+        partition_days: Iterable[date] | None = None,
     ) -> list[LedgerDaySummary]:
         """Ledger status counts per (partition_day, ad_account_id, test), ordered by day."""
 
@@ -133,6 +138,3 @@ class PipelineState(ABC):
 
 def iterate_days(days: Iterable[date] | None) -> list[date] | None:
     return None if days is None else sorted(set(days))
-
-
-

@@ -85,9 +85,9 @@ class DuckDBFileState(PipelineState):
                     raise StateError(f"cannot open the pipeline database {self.path}: {error}") from None
                 if time.monotonic() >= deadline:
                     raise StateError(
-                        f"the pipeline database {self.path} is in use by another process (PID {holder[2]}) and stayed "
-                        f"locked for {self.lock_wait_s:g} s: DuckDB admits one process per file; wait for it to finish, "
-                        "or use a postgresql:// state to run several at once"
+                        f"the pipeline database {self.path} is in use by another process (PID {holder[2]}) and"
+                        f" stayed locked for {self.lock_wait_s:g} s: DuckDB admits one process per file; wait for it"
+                        " to finish, or use a postgresql:// state to run several at once"
                     ) from None
                 time.sleep(0.2)
             except duckdb.Error as error:
@@ -104,14 +104,19 @@ class DuckDBFileSession(StateSession):
         self.con = con
         self._staged_views: set[str] = set()
 
-    def write_day(self, day: date, tables: Mapping[str, str], *, transform_record: TransformRecord | None = None) -> None:
+    def write_day(
+        self, day: date, tables: Mapping[str, str], *, transform_record: TransformRecord | None = None
+    ) -> None:
         with transaction(self.con):
             for table, staged in tables.items():
                 replace_day(self.con, table, staged, day)
             if transform_record is not None:
                 record_transform(
-                    self.con, day, transform_record.transformed_at,
-                    transform_record.max_event_age_s, transform_record.max_future_skew_s,
+                    self.con,
+                    day,
+                    transform_record.transformed_at,
+                    transform_record.max_event_age_s,
+                    transform_record.max_future_skew_s,
                 )
 
     def stage_day_source(self, day: date, extract_tables: Sequence[str], view: str) -> None:
@@ -124,7 +129,9 @@ class DuckDBFileSession(StateSession):
         if not self.table_exists(EVENTS_TABLE):
             raise StateError(f"{EVENTS_TABLE} does not exist in {self.con_name()}: nothing was stored in it yet")
         where = f" WHERE partition_day IN (SELECT unnest({_date_list(days)}))" if days is not None else ""
-        self.con.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS SELECT {selected} FROM {EVENTS_TABLE}{where}")
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS SELECT {selected} FROM {EVENTS_TABLE}{where}"
+        )
         self._staged_views.add(name)
         return name
 
@@ -167,7 +174,9 @@ class DuckDBFileSession(StateSession):
         return ledger_summary(self.con, **filters)
 
     def con_name(self) -> str:
-        row = self.con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+        row = self.con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
         return (row[0] if row else None) or "the pipeline database"
 
 

@@ -76,19 +76,26 @@ class PostgresSession(StateSession):
         self.bulk = bulk
         self.con = con
 
-    def write_day(self, day: date, tables: Mapping[str, str], *, transform_record: TransformRecord | None = None) -> None:
+    def write_day(
+        self, day: date, tables: Mapping[str, str], *, transform_record: TransformRecord | None = None
+    ) -> None:
         columns = {
             table: {name: kind for name, kind in relation_columns(self.con, staged).items() if name != "partition_day"}
             for table, staged in tables.items()
         }
-        ensure_tables(self.bulk, {table: cols for table, cols in columns.items()}, transforms=transform_record is not None)
+        ensure_tables(
+            self.bulk, {table: cols for table, cols in columns.items()}, transforms=transform_record is not None
+        )
         with bulk_transaction(self.bulk) as cursor:
             for table, staged in tables.items():
                 replace_day_rows(cursor, self.con, table, staged, columns[table], day)
             if transform_record is not None:
                 record_transform(
-                    cursor, day, transform_record.transformed_at,
-                    transform_record.max_event_age_s, transform_record.max_future_skew_s,
+                    cursor,
+                    day,
+                    transform_record.transformed_at,
+                    transform_record.max_event_age_s,
+                    transform_record.max_future_skew_s,
                 )
 
     def stage_day_source(self, day: date, extract_tables: Sequence[str], view: str) -> None:
@@ -98,7 +105,8 @@ class PostgresSession(StateSession):
                 load_day_rows(self.bulk, self.con, table, {"partition_day": "DATE", **known[table]}, [day], table)
         if not known:
             raise StateError(
-                f"no extract has been materialized yet in {self.location}: materialize {' and '.join(extract_tables)} first"
+                f"no extract has been materialized yet in {self.location}:"
+                f" materialize {' and '.join(extract_tables)} first"
             )
         pipeline_tables.stage_day_source(self.con, day, view, [table for table in extract_tables if table in known])
 
@@ -164,7 +172,11 @@ class PostgresSession(StateSession):
         return postgres_ledger.accounting(self.bulk, self.con, events_table, scope)
 
     def ledger_summary(
-        self, *, ad_account_id: str | None = None, test: bool | None = None, partition_days: Iterable[date] | None = None
+        self,
+        *,
+        ad_account_id: str | None = None,
+        test: bool | None = None,
+        partition_days: Iterable[date] | None = None,
     ) -> list[LedgerDaySummary]:
         days = list(partition_days) if partition_days is not None else None
         return postgres_ledger.summary(self.bulk, ad_account_id=ad_account_id, test=test, partition_days=days)

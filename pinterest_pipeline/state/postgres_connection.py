@@ -37,7 +37,9 @@ class PostgresLocation:
         try:
             parts = psycopg.conninfo.conninfo_to_dict(url)
         except psycopg.ProgrammingError:
-            raise StateError("the PostgreSQL state URL cannot be parsed (expected postgresql://user:password@host:port/database)") from None
+            raise StateError(
+                "the PostgreSQL state URL cannot be parsed (expected postgresql://user:password@host:port/database)"
+            ) from None
         return cls(
             url=url,
             host=str(parts.get("host") or "localhost"),

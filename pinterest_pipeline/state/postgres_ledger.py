@@ -97,7 +97,7 @@ def upload_keys(bulk, con: duckdb.DuckDBPyConnection, events_table: str, scope: 
     reader = ledger.run_sql_relation(
         con,
         f"""SELECT source_row, event_id, event_name, partition_day FROM {qualified_name(events_table)} e
-            WHERE {scope.day_filter('e')} ORDER BY source_row""",
+            WHERE {scope.day_filter("e")} ORDER BY source_row""",
         scope.params(),
     ).to_arrow_reader(65536)
     with bulk_transaction(bulk) as cursor:
@@ -111,7 +111,8 @@ def copy_ledger_rows(bulk, con: duckdb.DuckDBPyConnection, scope: LedgerScope) -
         cursor.execute(
             f"""SELECT l.seq, l.ad_account_id, l.event_id, l.event_name, l.test, l.status
                 FROM {_KEYS} k JOIN {LEDGER_TABLE} l
-                  ON l.ad_account_id = $1 AND l.test = $2 AND l.event_id = k.event_id AND l.event_name = k.event_name""",
+                  ON l.ad_account_id = $1 AND l.test = $2
+                 AND l.event_id = k.event_id AND l.event_name = k.event_name""",
             (scope.ad_account_id, scope.test),
         )
         rows = cursor.fetch_arrow_table()
@@ -151,9 +152,13 @@ class PostgresLedger:
                 (scope.ad_account_id, scope.test),
             )
         copy_ledger_rows(self.bulk, self.con, scope)
-        return ledger.staging_counts(self.con, events_table, scope, resend_failed=resend_failed, ledger_table=LEDGER_COPY)
+        return ledger.staging_counts(
+            self.con, events_table, scope, resend_failed=resend_failed, ledger_table=LEDGER_COPY
+        )
 
-    def stream_chunks(self, events_table: str, scope: LedgerScope, *, resend_failed: bool, chunk_size: int) -> Iterator[EventChunk]:
+    def stream_chunks(
+        self, events_table: str, scope: LedgerScope, *, resend_failed: bool, chunk_size: int
+    ) -> Iterator[EventChunk]:
         return stream_chunks(
             self.con, events_table, scope, resend_failed=resend_failed, chunk_size=chunk_size, ledger_table=LEDGER_COPY
         )
@@ -200,7 +205,8 @@ class PostgresLedger:
         with bulk_transaction(self.bulk) as cursor:
             cursor.execute(
                 f"""SELECT count(*) FROM {_KEYS} k LEFT JOIN {LEDGER_TABLE} l
-                      ON l.ad_account_id = $1 AND l.test = $2 AND l.event_id = k.event_id AND l.event_name = k.event_name
+                      ON l.ad_account_id = $1 AND l.test = $2
+                     AND l.event_id = k.event_id AND l.event_name = k.event_name
                     WHERE l.status IS NULL OR l.status IN ('pending', 'in_flight', 'failed_retryable')""",
                 (scope.ad_account_id, scope.test),
             )
@@ -226,7 +232,9 @@ class PostgresLedger:
             if not self._locks.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
                 logger.warning(
                     "another run is sending day %s to ad account %s%s: waiting for it to finish",
-                    day, scope.ad_account_id, " (test mode)" if scope.test else "",
+                    day,
+                    scope.ad_account_id,
+                    " (test mode)" if scope.test else "",
                 )
                 self._locks.execute("SELECT pg_advisory_lock(%s)", (key,))
 
@@ -240,9 +248,7 @@ def _seq_filter(seqs) -> tuple[str, dict]:
     return "seq = ANY(%(seq_list)s::bigint[])", {"seq_list": seq_array.tolist()}
 
 
-def accounting(
-    bulk, con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope
-) -> DeliveryAccounting:
+def accounting(bulk, con: duckdb.DuckDBPyConnection, events_table: str, scope: LedgerScope) -> DeliveryAccounting:
     """`delivery_accounting` of `events_table` in `con` against the server's ledger."""
     if not ledger_exists(bulk):
         return account_events(con, events_table, scope, None)
@@ -275,7 +281,7 @@ def summary(
     with bulk_transaction(bulk) as cursor:
         cursor.execute(
             f"""SELECT l.partition_day, l.ad_account_id, l.test, {STATUS_COUNTS_SQL}
-                FROM {LEDGER_TABLE} l WHERE {' AND '.join(filters) or 'TRUE'}
+                FROM {LEDGER_TABLE} l WHERE {" AND ".join(filters) or "TRUE"}
                 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
             tuple(parameters),
         )

@@ -161,7 +161,9 @@ def _exists(bulk, table: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def replace_day_rows(cursor, con: duckdb.DuckDBPyConnection, table: str, staged: str, columns: dict[str, str], day: date) -> None:
+def replace_day_rows(
+    cursor, con: duckdb.DuckDBPyConnection, table: str, staged: str, columns: dict[str, str], day: date
+) -> None:
     """Inside a bulk transaction: delete `day`'s rows of `table`, then COPY in the rows of `staged`."""
     cursor.execute(f"DELETE FROM {q(table)} WHERE partition_day = $1", (day,))
     selected = ", ".join(encoded(name, kind) for name, kind in columns.items())
