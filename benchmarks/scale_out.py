@@ -11,13 +11,14 @@ started (and ready) before. Each configuration gets a fresh pipeline state and D
 With the DuckDB-file state (the default) the steps of different days take turns on the file's lock,
 so two workers overlap only the work outside it (loading the code, Dagster's bookkeeping, waiting
 for the API). `--postgres-state` runs the same backfill with the pipeline state in a fresh PostgreSQL
-database per configuration (for the PostgreSQL state store, once it is merged).
+database per configuration.
 Needs `pip install -e ".[test]"` and `redis-server` (apt-get install -y redis-server).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -89,7 +90,12 @@ def main() -> None:
             times = {}
             for workers in (1, 2):
                 run_root = root / f"{workers}-workers"
-                state = postgres.create_database() if args.postgres_state else str(run_root / "pipeline.duckdb")
+                if args.postgres_state:
+                    # The password goes in PGPASSWORD (runs and workers inherit it), never in the state URL.
+                    os.environ["PGPASSWORD"] = postgres.password
+                    state = postgres.create_database().replace(f":{postgres.password}@", "@")
+                else:
+                    state = str(run_root / "pipeline.duckdb")
                 times[workers] = backfill(run_root, workers, day_keys, warehouse, state, postgres, redis, api)
                 print(
                     f"{workers} worker(s): {args.days}-day backfill of {args.rows_per_day} rows/day"
