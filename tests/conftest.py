@@ -55,18 +55,23 @@ def validate_events(request_validator):
     return check
 
 
+def _running_server(available, start):
+    """Start a server for the session, or skip with the reason it cannot run here; stop it after."""
+    reason = available()
+    if reason:
+        pytest.skip(reason)
+    server = start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """One real PostgreSQL 15 cluster for the whole run (see tests/servers/postgres.py)."""
     from tests.servers.postgres import postgres_available, start_postgres
 
-    reason = postgres_available()
-    if reason:
-        pytest.skip(reason)
-    server = start_postgres()
-    yield server
-    server.stop()
-    shutil.rmtree(server.root, ignore_errors=True)
+    yield from _running_server(postgres_available, start_postgres)
 
 
 @pytest.fixture
@@ -91,10 +96,4 @@ def redis_server():
     """One real Redis server for the whole run, no persistence (see tests/servers/redis.py)."""
     from tests.servers.redis import redis_available, start_redis
 
-    reason = redis_available()
-    if reason:
-        pytest.skip(reason)
-    server = start_redis()
-    yield server
-    server.stop()
-    shutil.rmtree(server.root, ignore_errors=True)
+    yield from _running_server(redis_available, start_redis)

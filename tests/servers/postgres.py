@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.servers import free_port
 
 PG_BIN = Path(os.environ.get("PINTEREST_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SUPERUSER = "postgres"
@@ -30,12 +31,6 @@ def postgres_available() -> str | None:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root without runuser: initdb refuses root"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -101,7 +96,7 @@ class PostgresServer:
 
 def start_postgres(root: Path | None = None) -> PostgresServer:
     root = root or Path(tempfile.mkdtemp(prefix="pinterest-pg-"))
-    server = PostgresServer(root=root, port=_free_port())
+    server = PostgresServer(root=root, port=free_port())
     deadline = time.monotonic() + 5
     while True:
         try:
@@ -110,4 +105,4 @@ def start_postgres(root: Path | None = None) -> PostgresServer:
             # A port taken between choosing and binding: try another once or twice.
             if time.monotonic() > deadline:
                 raise
-            server = PostgresServer(root=Path(tempfile.mkdtemp(prefix="pinterest-pg-")), port=_free_port())
+            server = PostgresServer(root=Path(tempfile.mkdtemp(prefix="pinterest-pg-")), port=free_port())

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.servers import free_port
+
 REDIS_SERVER = Path(os.environ.get("PINTEREST_TEST_REDIS_SERVER", "/usr/bin/redis-server"))
 _START_TIMEOUT_S = 10.0
 
@@ -25,12 +27,6 @@ def redis_available() -> str | None:
     if not REDIS_SERVER.exists():
         return f"redis-server not found at {REDIS_SERVER} (apt-get install -y redis-server)"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -87,7 +83,7 @@ class RedisServer:
 def start_redis(root: Path | None = None) -> RedisServer:
     """A started server in `root` (default: a new temporary directory); retries once on a port race."""
     for attempt in range(3):
-        server = RedisServer(root=root or Path(tempfile.mkdtemp(prefix="pinterest-redis-")), port=_free_port())
+        server = RedisServer(root=root or Path(tempfile.mkdtemp(prefix="pinterest-redis-")), port=free_port())
         try:
             return server.start()
         except RuntimeError:
