@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from datetime import date
+from typing import TypeVar
 
 import duckdb
 
@@ -25,8 +26,7 @@ ACCOUNT_COLUMN = "ad_account_id"
 # reads it from a cursor of its own, which does not see this connection's temporary objects.
 ACCOUNT_EVENTS = "pp_account_events"
 
-SendAccount = Callable[[str, PinterestTarget], DeliveryReport]
-"""Sends the events table named by the first argument to the target: `deliver`, or a state session's."""
+T = TypeVar("T")
 
 
 def is_routed(con: duckdb.DuckDBPyConnection, events_table: str) -> bool:
@@ -51,14 +51,16 @@ def deliver_per_account(
     con: duckdb.DuckDBPyConnection,
     events_table: str,
     targets: Mapping[str, PinterestTarget],
-    send: SendAccount,
+    send: Callable[[str, PinterestTarget], T],
     *,
     partition_days: Iterable[date] | None = None,
-) -> dict[str, DeliveryReport]:
-    """Send each account's events of `events_table` (in `con`) with `send`, to its target in `targets`.
+) -> dict[str, T]:
+    """Call `send(table, target)` for each account of `targets`, `table` holding that account's
+    events of `events_table` (in `con`): `send` delivers them (`deliver`, a state session's), or
+    accounts for them against the ledger. Returns what `send` returned, per account.
 
-    A table without `ad_account_id` goes whole to the one target. Every configured account gets a
-    report (zero counts when it has no events). Raises `ConfigError` before anything is sent when
+    A table without `ad_account_id` goes whole to the one target. Every configured account is
+    called, with no events when it has none. Raises `ConfigError` before anything is sent when
     events go to an account `targets` lacks, or a table without accounts is given several targets.
     """
     for account, target in targets.items():
@@ -80,7 +82,7 @@ def deliver_per_account(
             f"(configured: {', '.join(sorted(targets))})"
         )
     day_filter = "TRUE" if days is None else "list_contains($days::DATE[], partition_day)"
-    reports = {}
+    results = {}
     for account in sorted(targets):
         # A filter keeps the table's (source) order; the copy holds one account's events only.
         con.execute(
@@ -89,10 +91,10 @@ def deliver_per_account(
             {"account": account, **({"days": days} if days is not None else {})},
         )
         try:
-            reports[account] = send(ACCOUNT_EVENTS, targets[account])
+            results[account] = send(ACCOUNT_EVENTS, targets[account])
         finally:
             con.execute(f"DROP TABLE IF EXISTS {ACCOUNT_EVENTS}")
-    return reports
+    return results
 
 
 def deliver_accounts(
