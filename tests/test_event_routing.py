@@ -61,7 +61,8 @@ def con():
 
 
 def account_of(con, columns: str, routing: dict | None):
-    con.execute(f"CREATE OR REPLACE TABLE src AS SELECT {BASE}, {columns}")
+    # The case's columns first: a base column it repeats is renamed (email_1) and not read.
+    con.execute(f"CREATE OR REPLACE TABLE src AS SELECT {columns}, {BASE}")
     transform(con, "src", build_config(routing=routing), now=NOW)
     events = con.execute("SELECT ad_account_id FROM pinterest_events").fetchall()
     rejects = con.execute("SELECT reason, detail FROM pinterest_rejects").fetchall()
