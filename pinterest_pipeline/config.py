@@ -45,6 +45,45 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
+# Pinterest's ad account ids are strings of digits, at most 18 characters (spec 5.23).
+AD_ACCOUNT_ID_PATTERN = r"\d{1,18}"
+
+
+class Routing(BaseModel):
+    """Which ad account each row goes to, by the value of one source column (docs/accounts.md).
+
+    Values are matched after trimming, case-insensitively: `US`, ` us` and `us` all go to the
+    account of `us`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str = Field(description="The source column whose value picks the ad account, e.g. `country` or `brand`.")
+    accounts: dict[str, str] = Field(description="Column value -> ad account id (1 to 18 digits).")
+
+    @field_validator("column")
+    @classmethod
+    def _column_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name a source column")
+        return value.strip()
+
+    @field_validator("accounts")
+    @classmethod
+    def _account_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("must map at least one column value to an ad account id")
+        accounts: dict[str, str] = {}
+        for key, account in value.items():
+            if not re.fullmatch(AD_ACCOUNT_ID_PATTERN, str(account)):
+                raise ValueError(f"{key!r} maps to {account!r}; an ad account id is 1 to 18 digits")
+            normalized = key.strip().lower()
+            if normalized in accounts and accounts[normalized] != account:
+                raise ValueError(f"{key!r} and another key are the same value once trimmed and lowercased")
+            accounts[normalized] = str(account)
+        return accounts
+
+
 class PipelineConfig(BaseModel):
     """How warehouse rows become Pinterest events and how they are delivered.
 
@@ -99,6 +138,11 @@ class PipelineConfig(BaseModel):
     )
     retry_backoff_max: float = Field(
         30.0, gt=0, description="Longest backoff between two attempts of one request, in seconds."
+    )
+    routing: Routing | None = Field(
+        None,
+        description="Send each row to the ad account its value of `routing.column` maps to in `routing.accounts`; "
+        "rows that map to none are rejected `no_ad_account` (docs/accounts.md).",
     )
     state: str = Field(
         str(DEFAULT_STATE_PATH),
@@ -192,7 +236,10 @@ def build_config(**values: Any) -> PipelineConfig:
 # (the config file, the run's clock, the partitions) and by the engine's DuckDB helpers.
 OTHER_ENV_SETTINGS = frozenset({"CONFIG", "NOW", "START_DATE", "CACHE_DIR", "DUCKDB_MEMORY_LIMIT"})
 # Config keys that a variable cannot hold (a table, not one value).
-_NOT_FROM_ENV = {"event_mapping": "use an [event_mapping] table in the config file"}
+_NOT_FROM_ENV = {
+    "event_mapping": "use an [event_mapping] table in the config file",
+    "routing": "use a [routing] table in the config file",
+}
 
 
 def _environment_values() -> dict[str, Any]:

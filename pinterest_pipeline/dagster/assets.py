@@ -21,8 +21,14 @@ from pinterest_pipeline.dagster.instance import (
     PipelineInstance,
     user_errors_fail_without_retry,
 )
-from pinterest_pipeline.dagster.metadata import conversion_metadata, delivery_metadata, extract_metadata
+from pinterest_pipeline.dagster.metadata import (
+    accounts_delivery_metadata,
+    conversion_metadata,
+    delivery_metadata,
+    extract_metadata,
+)
 from pinterest_pipeline.dagster.partitions import day_window, partition_day
+from pinterest_pipeline.delivery import deliver_per_account
 from pinterest_pipeline.pipeline_tables import EVENTS_TABLE, REJECTS_TABLE
 from pinterest_pipeline.state import TransformRecord
 from pinterest_pipeline.transform import transform
@@ -125,7 +131,7 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
     @dg.multi_asset(
         name=_op_name(instance, "pinterest_upload"),
         specs=[spec],
-        required_resource_keys={instance.resource_key(r) for r in (STATE, SETTINGS, API)},
+        required_resource_keys={instance.resource_key(r) for r in (STATE, SETTINGS, *instance.api_roles)},
         pool=instance.upload_pool,
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
         retry_policy=CRASH_RETRY,
@@ -139,11 +145,13 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
         ]
         if problems:
             raise dg.Failure(description=check_gate.refusal_message(problems, conversions), allow_retries=False)
-        pinterest = instance.resource(context, API)
         state = instance.resource(context, STATE)
         with user_errors_fail_without_retry(), state.session() as session:
             config = instance.resource(context, SETTINGS).load(instance.timezone)
-            target = pinterest.target()
+            if instance.accounts:
+                _upload_accounts(context, instance, session, config)
+                return dg.MaterializeResult()
+            target = instance.resource(context, API).target()
             for key in context.partition_keys:
                 days = [partition_day(key)]
                 events = session.stage_events(days, _DAY_EVENTS) if session.table_exists(EVENTS_TABLE) else None
@@ -160,3 +168,27 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
         return dg.MaterializeResult()
 
     return _upload
+
+
+def _upload_accounts(context: dg.AssetExecutionContext, instance: PipelineInstance, session, config) -> None:
+    """A routed instance's upload: each ad account's events to that account, with its token, rate
+    limiter and ledger rows; the metadata has the totals and lines per account."""
+    targets = instance.targets(context)
+    for key in context.partition_keys:
+        days = [partition_day(key)]
+        if not session.table_exists(EVENTS_TABLE):
+            raise dg.Failure(
+                description=f"{instance.conversions_spec.key.to_user_string()} has stored no events yet",
+                allow_retries=False,
+            )
+        events = session.stage_events(days, _DAY_EVENTS)
+
+        def send(table, target, days=days):
+            report = session.deliver(table, target, config, partition_days=days)
+            accounting = session.delivery_accounting(
+                table, target.ad_account_id, partition_days=days, test=target.test_mode
+            )
+            return report, accounting
+
+        per_account = deliver_per_account(session.con, events, targets, send, partition_days=days)
+        context.add_asset_metadata(accounts_delivery_metadata(per_account), partition_key=key)

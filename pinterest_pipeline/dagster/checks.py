@@ -18,8 +18,10 @@ import dagster as dg
 import duckdb
 
 from pinterest_pipeline import check_queries as q
-from pinterest_pipeline.dagster.instance import API, STATE, PipelineInstance
+from pinterest_pipeline.dagster.instance import STATE, PipelineInstance
 from pinterest_pipeline.dagster.partitions import partition_day
+from pinterest_pipeline.delivery import deliver_per_account
+from pinterest_pipeline.delivery.accounts import ACCOUNT_COLUMN
 from pinterest_pipeline.pipeline_tables import EVENTS_TABLE
 
 IDENTIFIER_RULE = "identifier_rule"
@@ -164,7 +166,7 @@ def build_upload_check(instance: PipelineInstance) -> dg.AssetChecksDefinition:
         asset=instance.upload_spec.key,
         name=UPLOAD_ACCOUNTS_FOR_EVERY_ROW,
         pool=instance.upload_pool,
-        required_resource_keys={instance.resource_key(STATE), instance.resource_key(API)},
+        required_resource_keys={instance.resource_key(r) for r in (STATE, *instance.api_roles)},
         description=(
             "Every extracted row is accounted for: delivered + failed + rejected by Pinterest + rejected before"
             " send (by reason, duplicate_in_run included) = extracted. Fails while events are still to send."
@@ -172,20 +174,29 @@ def build_upload_check(instance: PipelineInstance) -> dg.AssetChecksDefinition:
     )
     def _accounts_for_every_row(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         days = checked_days(context)
-        pinterest = instance.resource(context, API)
+        targets = instance.targets(context)
         with instance.resource(context, STATE).session() as session:
             extracted = session.extracted_rows(instance.extract_tables, days)
             before_send = session.rejects_by_reason(days)
             if session.table_exists(EVENTS_TABLE):
-                events = session.stage_events(days, "checked_pinterest_events", columns=_ACCOUNTED_COLUMNS)
-                ledger = session.delivery_accounting(
-                    events, pinterest.ad_account_id, partition_days=days, test=pinterest.test_mode
+                columns = (*_ACCOUNTED_COLUMNS, ACCOUNT_COLUMN) if instance.accounts else _ACCOUNTED_COLUMNS
+                events = session.stage_events(days, "checked_pinterest_events", columns=columns)
+                # Each account's events against its own ledger rows (one account: the whole table).
+                per_account = deliver_per_account(
+                    session.con,
+                    events,
+                    targets,
+                    lambda table, target: session.delivery_accounting(
+                        table, target.ad_account_id, partition_days=days, test=target.test_mode
+                    ),
+                    partition_days=days,
                 )
+                ledgers = per_account.values()
                 delivered, failed, rejected, unsettled = (
-                    ledger.delivered,
-                    ledger.failed,
-                    ledger.rejected,
-                    ledger.unsettled,
+                    sum(ledger.delivered for ledger in ledgers),
+                    sum(ledger.failed for ledger in ledgers),
+                    sum(ledger.rejected for ledger in ledgers),
+                    sum(ledger.unsettled for ledger in ledgers),
                 )
             else:
                 delivered = failed = rejected = unsettled = 0

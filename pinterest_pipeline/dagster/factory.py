@@ -18,7 +18,15 @@ import dagster as dg
 from pinterest_pipeline.config import ConfigError
 from pinterest_pipeline.dagster.assets import build_conversions_asset, build_extract_asset, build_upload_asset
 from pinterest_pipeline.dagster.checks import blocking_check_keys, build_conversion_checks, build_upload_check
-from pinterest_pipeline.dagster.instance import API, CLOCK, SETTINGS, STATE, WAREHOUSE, PipelineInstance
+from pinterest_pipeline.dagster.instance import (
+    API,
+    CLOCK,
+    SETTINGS,
+    STATE,
+    WAREHOUSE,
+    PipelineInstance,
+    account_api_role,
+)
 from pinterest_pipeline.dagster.names import InstanceNames
 from pinterest_pipeline.dagster.partitions import build_daily_partitions
 from pinterest_pipeline.dagster.resources import (
@@ -74,7 +82,9 @@ def build_pinterest_defs(
         warehouse: the warehouse the SQL reads: `{"path": "warehouse.duckdb"}` (a DuckDB file), `{}` (the SQL
             reads Parquet/CSV files itself), `{"attach": ..., "setup": [...]}`, or
             `{"adbc_driver": "postgresql", "uri_env": "WAREHOUSE_URI"}` (docs/warehouses.md).
-        pinterest: ad account, `access_token_env` (the NAME of the token's variable), `api_url`, `test_mode`.
+        pinterest: ad account, `access_token_env` (the NAME of the token's variable), `api_url`, `test_mode`;
+            or, for rows routed to several accounts, `accounts` (ad account id -> NAME of its token's variable,
+            one Pinterest resource each) instead of `ad_account_id` (docs/accounts.md).
         partitions: `{"start_date": "2026-11-01", "timezone": "UTC"}`.
         key_prefix: prefix of every asset key (e.g. `"pinterest_us"`); names the job, schedule and resources.
         group_name: the assets' group.
@@ -84,7 +94,8 @@ def build_pinterest_defs(
         schedule: `{"hour_of_day": 2, "minute_of_hour": 0}` for a daily schedule of yesterday; None for none.
         pool: the concurrency pool. With a DuckDB-file state every step that opens it is in it (default
             `pinterest_pipeline_db`); with a PostgreSQL state only the upload is (default
-            `pinterest_ad_account_<id>`, one per ad account), and extracts and transforms run side by side.
+            `pinterest_ad_account_<id>`, one per ad account; a routed instance's one pool names its accounts
+            joined by `_`), and extracts and transforms run side by side.
         fixed_now: an ISO-8601 instant to use instead of the wall clock (reproducible runs).
         translator: overrides asset keys, groups, owners, tags (`PinterestTranslator.get_asset_spec`).
         base_dir: the directory relative extract paths, `state` and `warehouse.path` are relative to
@@ -141,7 +152,8 @@ def build_pinterest_defs(
         conversions_spec=spec("conversions", CONVERSIONS),
         upload_spec=spec("upload", UPLOAD),
         pool=None if shared_state else (pool or DEFAULT_POOL),
-        upload_pool=(pool or upload_pool_name(api.ad_account_id)) if shared_state else (pool or DEFAULT_POOL),
+        upload_pool=(pool or upload_pool_name("_".join(api.token_envs))) if shared_state else (pool or DEFAULT_POOL),
+        accounts=tuple(api.accounts or ()),
     )
     assets = [build_extract_asset(instance, name) for name in extract_files]
     assets += [
@@ -168,12 +180,15 @@ def build_pinterest_defs(
             )
         )
     resources = {
-        names.resource_key(API): PinterestResource(
-            ad_account_id=api.ad_account_id,
-            access_token=dg.EnvVar(api.access_token_env),
+        names.resource_key(API if api.accounts is None else account_api_role(account)): PinterestResource(
+            ad_account_id=account,
+            access_token=dg.EnvVar(token_env),
             api_url=api.api_url,
             test_mode=api.test_mode,
-        ),
+        )
+        for account, token_env in api.token_envs.items()
+    }
+    resources |= {
         names.resource_key(WAREHOUSE): WarehouseResource(
             path=str(_under(base, source.path)) if source.path else None,
             attach=source.attach,

@@ -35,6 +35,19 @@ class PipelineInstance:
     pool: str | None  # of the steps that read or write the state
     upload_pool: str | None  # of the upload (and its check)
     extra_tags: dict[str, str] = field(default_factory=dict)
+    # A routed instance's ad accounts (`pinterest.accounts`), each with its API resource; empty: one
+    # account, the `API` resource.
+    accounts: tuple[str, ...] = ()
+
+    @property
+    def api_roles(self) -> list[str]:
+        """The roles of the instance's Pinterest resources: `API`, or one `api_<account>` per account."""
+        return [account_api_role(account) for account in self.accounts] or [API]
+
+    def targets(self, context: Any) -> dict[str, Any]:
+        """Ad account id -> its `PinterestTarget`, from the instance's Pinterest resources."""
+        targets = [self.resource(context, role).target() for role in self.api_roles]
+        return {target.ad_account_id: target for target in targets}
 
     @property
     def extract_tables(self) -> list[str]:
@@ -49,6 +62,10 @@ class PipelineInstance:
     @property
     def timezone(self) -> str:
         return self.partitions.timezone or "UTC"
+
+
+def account_api_role(ad_account_id: str) -> str:
+    return f"{API}_{ad_account_id}"
 
 
 @contextmanager

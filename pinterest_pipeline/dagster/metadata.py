@@ -7,13 +7,15 @@ ids are sent in clear to Pinterest but are never copied into Dagster's event log
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import datetime, timezone
 from typing import Any
 
 import dagster as dg
 import duckdb
 
-from pinterest_pipeline.delivery import DeliveryReport
+from pinterest_pipeline.delivery import DeliveryReport, total_report
 from pinterest_pipeline.delivery.accounting import DeliveryAccounting
 from pinterest_pipeline.event_fields import HASHED_USER_FIELDS, user_data_path
 from pinterest_pipeline.transform import TransformResult
@@ -73,6 +75,30 @@ def delivery_metadata(report: DeliveryReport, day: DeliveryAccounting) -> dict[s
         "retries": report.retries,
         "duration_s": dg.MetadataValue.float(round(float(report.duration_s), 3)),
     }
+
+
+_ACCOUNTING_FIELDS = [field.name for field in fields(DeliveryAccounting)]
+
+
+def accounts_delivery_metadata(per_account: Mapping[str, tuple[DeliveryReport, DeliveryAccounting]]) -> dict[str, Any]:
+    """`delivery_metadata` of a routed upload: the totals over its ad accounts under the usual names,
+    plus `<name>__<ad account>` lines per account for the day's status and this run's sends."""
+    reports = [report for report, _ in per_account.values()]
+    days = [day for _, day in per_account.values()]
+    total_day = DeliveryAccounting(**{name: sum(getattr(day, name) for day in days) for name in _ACCOUNTING_FIELDS})
+    metadata = delivery_metadata(total_report(reports), total_day)
+    metadata["ad_accounts"] = len(per_account)
+    for account, (report, day) in sorted(per_account.items()):
+        metadata |= {
+            f"events__{account}": day.events,
+            f"delivered__{account}": day.delivered,
+            f"failed__{account}": day.failed,
+            f"rejected_by_pinterest__{account}": day.rejected,
+            f"still_to_send__{account}": day.unsettled,
+            f"sent_this_run__{account}": report.sent,
+            f"requests__{account}": report.requests,
+        }
+    return metadata
 
 
 def _delivery_summary(report: DeliveryReport, day: DeliveryAccounting) -> str:

@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from pinterest_pipeline.delivery.target import DEFAULT_API_URL, TOKEN_ENV_VAR
 
@@ -22,7 +22,8 @@ DEFAULT_POOL = "pinterest_pipeline_db"
 
 
 def upload_pool_name(ad_account_id: str) -> str:
-    """With a PostgreSQL state only the upload is pooled, per ad account (the rate limit is per account)."""
+    """With a PostgreSQL state only the upload is pooled, per ad account (the rate limit is per account).
+    A routed instance passes its accounts joined by `_`: its uploads send them one after another."""
     return f"pinterest_ad_account_{ad_account_id}"
 
 
@@ -37,7 +38,14 @@ def _is_template(value: object) -> bool:
 class PinterestApiSettings(dg.Resolvable, dg.Model):
     """The ad account events go to, and how."""
 
-    ad_account_id: str = Field(description="Pinterest ad account id (digits) that receives the events.")
+    ad_account_id: str | None = Field(
+        default=None, description="Pinterest ad account id (digits) that receives the events; or give `accounts`."
+    )
+    accounts: dict[str, str] | None = Field(
+        default=None,
+        description="For an instance whose rows carry their ad account (the `routing` setting or an ad_account_id"
+        " column): ad account id -> NAME of the variable holding its token, each bound as dg.EnvVar.",
+    )
     access_token_env: str = Field(
         default=TOKEN_ENV_VAR,
         description="NAME of the environment variable holding the access token (bound as dg.EnvVar; the value"
@@ -48,8 +56,8 @@ class PinterestApiSettings(dg.Resolvable, dg.Model):
 
     @field_validator("ad_account_id", mode="before")
     @classmethod
-    def _digits(cls, value: object) -> str:
-        if _is_template(value):
+    def _digits(cls, value: object) -> str | None:
+        if value is None or _is_template(value):
             return value  # type: ignore[return-value]
         text = str(value).strip() if value is not None else ""
         if not re.fullmatch(r"\d{1,18}", text):
@@ -67,6 +75,38 @@ class PinterestApiSettings(dg.Resolvable, dg.Model):
                 f" value of {len(value)} characters"
             )
         return value
+
+    @field_validator("accounts")
+    @classmethod
+    def _account_tokens(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("must map at least one ad account id to the NAME of its token's variable")
+        for account, env_name in value.items():
+            if _is_template(account) or _is_template(env_name):
+                continue
+            if not re.fullmatch(r"\d{1,18}", account):
+                raise ValueError(f"ad account id must be 1 to 18 digits, got {account!r}")
+            if not _ENV_NAME.fullmatch(env_name):
+                raise ValueError(
+                    f"the token of ad account {account} must be given as the NAME of an environment variable,"
+                    f" not a token: got a value of {len(env_name)} characters"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _one_account_or_a_map(self) -> PinterestApiSettings:
+        if (self.ad_account_id is None) == (self.accounts is None):
+            raise ValueError("give either ad_account_id (one account) or accounts (ad account id -> token variable)")
+        return self
+
+    @property
+    def token_envs(self) -> dict[str, str]:
+        """Ad account id -> the NAME of its token's variable, for one account or several."""
+        if self.accounts is not None:
+            return dict(self.accounts)
+        return {self.ad_account_id: self.access_token_env}  # type: ignore[dict-item]
 
     @field_validator("api_url")
     @classmethod

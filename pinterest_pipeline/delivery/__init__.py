@@ -1,6 +1,7 @@
 """Delivery: events table -> Pinterest API for Conversions, with a ledger for exactly-once sends.
 
-`deliver()` is the one entry point the CLI and the Dagster assets share; `ledger_summary()` and
+`deliver()` is the one entry point the CLI and the Dagster assets share (`deliver_accounts()` /
+`deliver_per_account()` split a routed events table between several ad accounts); `ledger_summary()` and
 `delivery_accounting()` read the ledger it keeps.
 """
 
@@ -10,6 +11,7 @@ from pinterest_pipeline.delivery.accounting import (
     delivery_accounting,
     ledger_summary,
 )
+from pinterest_pipeline.delivery.accounts import deliver_accounts, deliver_per_account, total_report
 from pinterest_pipeline.delivery.deliver import DeliveryReport, ProgressCallback, deliver
 from pinterest_pipeline.delivery.errors import AuthError, EndpointError
 from pinterest_pipeline.delivery.http_client import RetryPolicy
@@ -33,6 +35,9 @@ __all__ = [
     "Status",
     "TOKEN_ENV_VAR",
     "deliver",
+    "deliver_accounts",
+    "deliver_per_account",
     "delivery_accounting",
     "ledger_summary",
+    "total_report",
 ]

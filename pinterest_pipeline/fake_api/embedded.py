@@ -37,7 +37,9 @@ class FakePinterestApi:
         port: int = 0,
         seed: int | None = None,
         record_events: bool = True,
+        other_accounts: dict[str, str] | None = None,
     ) -> None:
+        """`other_accounts` (ad account id -> its token) are served besides `ad_account_id`."""
         settings = FakeApiSettings(
             access_token=access_token,
             ad_account_id=ad_account_id,
@@ -45,6 +47,7 @@ class FakePinterestApi:
             seed=seed,
             record_events=record_events,
             faults=faults or Faults(),
+            other_accounts=dict(other_accounts or {}),
         )
         self._state = FakeApiState(settings)
         self._host = host

@@ -41,6 +41,13 @@ class FakeApiSettings:
     seed: int | None = None
     record_events: bool = True
     faults: Faults = field(default_factory=Faults)
+    # More ad accounts the fake serves, each with its own token: ad account id -> token.
+    other_accounts: dict[str, str] = field(default_factory=dict)
+
+    def token_of(self, ad_account_id: str) -> str | None:
+        if ad_account_id == self.ad_account_id:
+            return self.access_token
+        return self.other_accounts.get(ad_account_id)
 
 
 class FakeApiState:
@@ -105,10 +112,14 @@ class EventsHandler:
             log("client_gone")
             return web.Response(status=499)
         authorization = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(authorization.encode(), f"Bearer {settings.access_token}".encode()):
+        # A token the fake knows for no account is refused (401); a known token used for another
+        # account than its own is not permitted there (403), as at Pinterest.
+        tokens = [settings.access_token, *settings.other_accounts.values()]
+        if not any(hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()) for token in tokens):
             log("401")
             return _json(401, {"code": 2, "message": "Authentication failed."}, request_id)
-        if ad_account_id != settings.ad_account_id:
+        expected = settings.token_of(ad_account_id)
+        if expected is None or not hmac.compare_digest(authorization.encode(), f"Bearer {expected}".encode()):
             log("403")
             return _json(403, {"code": 29, "message": "You are not permitted to access that resource."}, request_id)
 

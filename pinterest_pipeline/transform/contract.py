@@ -115,6 +115,8 @@ COLUMNS: dict[str, ColumnSpec] = {
     ),
     **dict.fromkeys(APP_DEVICE_FIELDS, _ANY_SCALAR),
     "wifi": _BOOL,
+    # The ad account a row goes to, when one extract feeds several (docs/accounts.md).
+    "ad_account_id": _spec({TEXT, INTEGER}, "VARCHAR or INTEGER"),
 }
 
 REQUIRED_COLUMNS = ("event_id", "event_name", "event_time")
@@ -159,17 +161,22 @@ class SourceColumns:
     kinds: dict[str, str]
     product_fields: dict[str, tuple[str, str]]
     ignored: tuple[str, ...] = field(default=())
+    # The source's spelling of the `routing.column` the config names, when it has one.
+    routing_column: str | None = None
 
     def has(self, name: str) -> bool:
         return name in self.kinds and self.kinds[name] != NULL
 
 
-def inspect_source(con: duckdb.DuckDBPyConnection, relation: str, label: str | None = None) -> SourceColumns:
+def inspect_source(
+    con: duckdb.DuckDBPyConnection, relation: str, label: str | None = None, *, routing_column: str | None = None
+) -> SourceColumns:
     """Check `relation` (a table or view in `con`) against the contract.
 
     Raises `InputError` naming `label` (the file or table the user gave) and the column when a
     required column is missing, a column has an unusable type, or no column can satisfy the
-    identifier rule (email, maid, or client_ip_address with client_user_agent).
+    identifier rule (email, maid, or client_ip_address with client_user_agent). `routing_column`
+    (the config's `routing.column`) must then be a scalar column of the source; it is read, not ignored.
     """
     label = label or relation
     try:
@@ -203,18 +210,24 @@ def inspect_source(con: duckdb.DuckDBPyConnection, relation: str, label: str | N
             if field_kind not in accepted:
                 raise InputError(f"{label}: field products.{field_name} has type {field_type}; expected a scalar")
             product_fields[field_name.lower()] = (field_name, field_kind)
-    return SourceColumns(kinds, product_fields, _ignored(described.columns, present, kinds))
+    routed = None
+    if routing_column is not None:
+        routed = next((name for name in described.columns if name.lower() == routing_column.lower()), None)
+        if routed is None:
+            raise InputError(f"{label}: routing column {routing_column!r} (config key routing.column) is missing")
+        if kind_of(present[routed.lower()]) not in SCALAR | {NULL}:
+            raise InputError(
+                f"{label}: routing column {routed!r} has type {present[routed.lower()]}; expected a scalar"
+            )
+    read = {*COLUMNS, POSITION_COLUMN} | ({routed.lower()} if routed else set())
+    return SourceColumns(kinds, product_fields, _ignored(described.columns, present, kinds, read), routed)
 
 
 def _ignored(
-    source_columns: list[str], present: dict[str, duckdb.DuckDBPyType], kinds: dict[str, str]
+    source_columns: list[str], present: dict[str, duckdb.DuckDBPyType], kinds: dict[str, str], read: set[str]
 ) -> tuple[str, ...]:
     """The source's columns and product fields the contract does not read, with a hint each."""
-    ignored = [
-        _with_hint(name, COLUMNS)
-        for name in source_columns
-        if name.lower() not in COLUMNS and name.lower() != POSITION_COLUMN
-    ]
+    ignored = [_with_hint(name, COLUMNS) for name in source_columns if name.lower() not in read]
     if kinds.get("products") == STRUCT_LIST:
         element = dict(present["products"].children)["child"]
         ignored += [

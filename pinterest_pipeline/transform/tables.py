@@ -152,7 +152,8 @@ def check_rows(
     stage = on_stage or (lambda _name: None)
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
-    columns = inspect_source(con, source, label=source_label or source)
+    routing_column = config.routing.column if config.routing is not None else None
+    columns = inspect_source(con, source, label=source_label or source, routing_column=routing_column)
     install_transform_macros(con)
     stage("reading input")
     source, position = _placed_source(con, source)

@@ -45,6 +45,11 @@ class QueryContext:
     def kind(self, name: str) -> str:
         return self.columns.kinds[name]
 
+    @property
+    def routed(self) -> bool:
+        """Whether rows carry an ad account: from an `ad_account_id` column or the `routing` config."""
+        return self.has("ad_account_id") or self.config.routing is not None
+
 
 def identifier(name: str) -> str:
     """A contract column's name as a SQL identifier."""

@@ -23,6 +23,9 @@ COUNTRY_CODES, COUNTRY_HASHES, STATE_HASHES = "pp_country_codes", "pp_country_ha
 # Hashed fields whose digests `numbered` reads from the lookups: the column holding them.
 LOOKED_UP_HASHES = {"country": "looked_up_country_hash", "state": "looked_up_state_hash"}
 
+# The value of the `routing.column` in `numbered`, under a name no contract column has.
+ROUTING_VALUE = "pp_routing_value"
+
 # Values of a list column read by index, not by a lambda (`_each_of_list`).
 _LIST_BY_INDEX = 3
 
@@ -77,6 +80,8 @@ def numbered(q: QueryContext, source: str, position: str) -> str:
     if q.has("country"):
         region = f"coalesce(getvariable('{COUNTRY_CODES}')[{identifier('country')}], {default_country})"
         looked_up.append(f"getvariable('{COUNTRY_HASHES}')[{identifier('country')}] AS looked_up_country_hash")
+    if q.columns.routing_column is not None:
+        looked_up.append(f"{identifier(q.columns.routing_column)} AS {ROUTING_VALUE}")
     numbered = (
         f"SELECT {position} + 1 AS source_row, {region} AS region, {key} AS event_key, "
         f"{', '.join([*selected, *looked_up])} FROM {qualified_name(source)}"
@@ -304,7 +309,24 @@ def _field_expressions(q: QueryContext) -> dict[str, str]:
         out["num_items_given"] = f"({identifier('num_items')} IS NOT NULL)"
     if q.has("products"):
         out["products"] = _products(q)
+    if q.routed:
+        out["ad_account_id"] = _ad_account_id(q)
     return out
+
+
+def _ad_account_id(q: QueryContext) -> str:
+    """The row's ad account: its `ad_account_id` when that is 1 to 18 digits, else the account its
+    routing value maps to (trimmed, lowercased), else NULL (rejected `no_ad_account`)."""
+    candidates = []
+    if q.has("ad_account_id"):
+        given = f"pp_text({identifier('ad_account_id')})"
+        candidates.append(f"CASE WHEN regexp_full_match({given}, '[0-9]{{1,18}}') THEN {given} END")
+    routing = q.config.routing
+    if routing is not None:
+        keys = q.params.bind("routing_values", list(routing.accounts), "VARCHAR[]")
+        accounts = q.params.bind("routing_accounts", list(routing.accounts.values()), "VARCHAR[]")
+        candidates.append(f"map({keys}, {accounts})[lower(pp_text({ROUTING_VALUE}))]")
+    return candidates[0] if len(candidates) == 1 else f"coalesce({', '.join(candidates)})"
 
 
 def _mapped_event_name(q: QueryContext) -> str:

@@ -19,7 +19,7 @@ from pinterest_pipeline.transform.event_sql.event_json import event_json as even
 # Fields the reject rules and the rejects read: all the row checks compute.
 ROW_CHECK_FIELDS = (
     "source_row", "event_id", "source_event_name", "mapped_event_name", "event_time", "event_time_given",
-    "action_source", "h_em", "h_hashed_maids", "client_ip_address", "client_user_agent",
+    "action_source", "h_em", "h_hashed_maids", "client_ip_address", "client_user_agent", "ad_account_id",
 )
 
 
@@ -73,7 +73,8 @@ def build_event_json_query(
     line_terminated: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The SELECT of the events, in input order: source_row, event_id, event_name, event_time,
-    partition_day, action_source, event_json and warnings, for the rows of `source` without a
+    partition_day, action_source, event_json, warnings and, for a routed source (`QueryContext.routed`),
+    ad_account_id, for the rows of `source` without a
     reject reason (in-run duplicates included: the row checks find those), and its bound values.
     It reads the lookups the row checks set. `line_terminated` ends every event_json with a
     newline, as an NDJSON file holds it."""
@@ -93,7 +94,7 @@ def build_event_json_query(
 {checked}
 )
 SELECT source_row, event_id, mapped_event_name AS event_name, event_time, {partition_day(q)} AS partition_day,
-       action_source, {event_json} AS event_json, warnings
+       action_source, {event_json} AS event_json, warnings{", ad_account_id" if q.routed else ""}
   FROM checked"""
     return sql, used_parameters(sql, q.params.values)
 

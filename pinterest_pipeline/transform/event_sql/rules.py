@@ -29,6 +29,7 @@ REJECT_REASONS = (
     "missing_action_source",
     "invalid_action_source",
     "missing_identifier",
+    "no_ad_account",
     "duplicate_in_run",
 )
 
@@ -61,8 +62,28 @@ def reason(q: QueryContext) -> str:
         WHEN event_time > {latest} THEN 'in_future'
         WHEN action_source IS NULL THEN 'missing_action_source'
         WHEN NOT list_contains({action_sources}, action_source) THEN 'invalid_action_source'
-        WHEN NOT ({identifier}) THEN 'missing_identifier'
+        WHEN NOT ({identifier}) THEN 'missing_identifier'{_no_ad_account_rule(q)}
     END"""
+
+
+def _no_ad_account_rule(q: QueryContext) -> str:
+    # Only a routed source has the rule, so the SQL of any other is unchanged.
+    return "\n        WHEN ad_account_id IS NULL THEN 'no_ad_account'" if q.routed else ""
+
+
+def _no_ad_account_detail(q: QueryContext) -> str:
+    """Which source of the account failed, naming columns and config keys, never a row's value."""
+    if not q.routed:
+        return ""
+    reasons = []
+    if q.has("ad_account_id"):
+        reasons.append("ad_account_id is NULL, empty or not 1 to 18 digits")
+    if q.config.routing is not None:
+        reasons.append(
+            f"the value of routing column {q.config.routing.column!r} is NULL or not one of routing.accounts"
+        )
+    q.params.bind("no_ad_account_text", ", and ".join(reasons))
+    return "\n        WHEN 'no_ad_account' THEN $no_ad_account_text"
 
 
 def detail(q: QueryContext) -> str:
@@ -86,7 +107,7 @@ def detail(q: QueryContext) -> str:
         WHEN 'missing_action_source' THEN 'action_source is NULL and no default_action_source is configured'
         WHEN 'invalid_action_source' THEN 'action_source ' || to_json(action_source)
             || ' is not one of {", ".join(ACTION_SOURCES)}'
-        WHEN 'missing_identifier' THEN 'user_data has no em, no hashed_maids and not both client_ip_address and client_user_agent'
+        WHEN 'missing_identifier' THEN 'user_data has no em, no hashed_maids and not both client_ip_address and client_user_agent'{_no_ad_account_detail(q)}
     END"""  # noqa: E501 (the SQL text is compared byte for byte by tests/test_golden_sql.py)
 
 
