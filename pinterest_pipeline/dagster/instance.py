@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ class PipelineInstance:
     upload_spec: dg.AssetSpec
     pool: str | None  # of the steps that read or write the state
     upload_pool: str | None  # of the upload (and its check)
-    extra_tags: dict[str, str] = field(default_factory=dict)
     # A routed instance's ad accounts (`pinterest.accounts`), each with its API resource; empty: one
     # account, the `API` resource.
     accounts: tuple[str, ...] = ()
