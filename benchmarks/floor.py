@@ -1,4 +1,4 @@
-"""The floor of a transform (DESIGN §10): what the least a transform must do costs on this machine.
+"""The floor of a transform: what the least a transform must do costs on this machine.
 
     python benchmarks/floor.py DAY.parquet OUT.ndjson
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The identity columns of the contract (DESIGN §3) that a transform hashes; `maid` is a list.
+# The identity columns of the contract (docs/rules.md) that a transform hashes; `maid` is a list.
 HASHED_COLUMNS = (
     "email", "phone", "first_name", "last_name", "gender", "date_of_birth",
     "city", "state", "zip", "country", "external_id",

@@ -1,4 +1,4 @@
-"""A 6-day backfill on the celery executor: one worker against two (DESIGN §10, §11).
+"""A 6-day backfill on the celery executor: one worker against two (docs/production.md).
 
 Everything is real and on this machine: PostgreSQL 15 for the Dagster instance (dagster-postgres),
 Redis as the Celery broker and backend, `dagster-celery` workers taking one step at a time, one

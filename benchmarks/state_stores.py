@@ -1,4 +1,4 @@
-"""A 1M-row day through each state store: extract, transform, store and send (DESIGN §10, §11).
+"""A 1M-row day through each state store: extract, transform, store and send (docs/production.md).
 
 For the DuckDB file and for PostgreSQL, in the same run on the same sample day: the extracts are
 stored, the day is staged back and transformed, the events and rejects are stored, and the events

@@ -1,4 +1,4 @@
-"""Scale-out for real (DESIGN §11): a 6-day backfill on the celery executor, two workers, one killed.
+"""Scale-out for real (docs/production.md): a 6-day backfill on the celery executor, two workers, one killed.
 
 The Dagster instance stores runs and events in PostgreSQL (dagster-postgres), the steps of every run
 go through a Redis queue to two `dagster-celery` workers, and each day's run is its own process, so
@@ -6,7 +6,7 @@ the six runs execute at once. Mid-backfill the worker that is sending a day to t
 is killed with SIGKILL, its request in flight. A replacement starts; the run that lost its step is
 failed (as run monitoring does) and re-executed from failure. What a data engineer relies on after
 that: every run succeeded, every event of the six days reached Pinterest, web and app events exactly
-once (only in-flight offline events may repeat, DESIGN §5), and each day's upload metadata is right.
+once (only in-flight offline events may repeat, docs/delivery.md), and each day's upload metadata is right.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two `pinterest-pipeline send` processes on one PostgreSQL state (DESIGN §5, §11).
+"""Two `pinterest-pipeline send` processes on one PostgreSQL state (docs/delivery.md, docs/state.md).
 
 Real subprocesses, real HTTP to the fake API, a real PostgreSQL 15. The fake counts every event it
 processed: the guarantee is read off it, not off the ledger.

@@ -1,6 +1,6 @@
 """`pinterest-pipeline send EVENTS.ndjson --ad-account ID`: deliver a transform's output, exactly once.
 
-Exit codes (DESIGN §5): 0 when nothing is left to retry (every event delivered, failed or rejected);
+Exit codes (docs/delivery.md): 0 when nothing is left to retry (every event delivered, failed or rejected);
 1 when some events are still pending or failed_retryable (run the same command again to finish);
 2 on usage, config or auth errors.
 """

@@ -29,7 +29,7 @@ from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 # process at a time) before it fails; a pool limited to 1 avoids the wait altogether.
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 # DuckDB's buffers on the state's connection. Its default (80% of RAM) let a 1M-row day's step hold
-# 2.6 GiB; with this limit a day of any size stays under 2 GiB with Dagster's own memory (DESIGN §10).
+# 2.6 GiB; with this limit a day of any size stays under 2 GiB with Dagster's own memory.
 DEFAULT_STATE_MEMORY_LIMIT = "1GB"
 
 

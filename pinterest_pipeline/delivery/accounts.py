@@ -1,4 +1,4 @@
-"""Sending one events table to several ad accounts (DESIGN §11 "Many ad accounts", docs/accounts.md).
+"""Sending one events table to several ad accounts (docs/accounts.md).
 
 A routed transform gives every event an `ad_account_id`. Each account's events are sent as a run of
 their own: staged from the table by account, to that account's target (its token), through its own

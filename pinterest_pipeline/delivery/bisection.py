@@ -1,4 +1,4 @@
-"""Finding the events that make Pinterest refuse a whole request (DESIGN §5).
+"""Finding the events that make Pinterest refuse a whole request (docs/delivery.md).
 
 A 400 names a problem ("Additional properties are not allowed ('category_name' was unexpected)")
 but not which of up to 1000 events has it, and one bad event sinks the other 999. The chunk is split

@@ -1,4 +1,4 @@
-"""Request bodies, streamed from DuckDB in source order (DESIGN §2 "streaming, bounded memory").
+"""Request bodies, streamed from DuckDB in source order (docs/architecture.md).
 
 Each event's JSON is the exact text the transform built; a body is those texts joined by commas
 inside `{"data":[...]}`, so no event is parsed, serialized or even copied one by one on the way

@@ -1,4 +1,4 @@
-"""Sending an events table to one ad account, exactly once per event (DESIGN §5).
+"""Sending an events table to one ad account, exactly once per event (docs/delivery.md).
 
 The orchestration: stage the events in the ledger, stream the unsettled ones from DuckDB in chunks,
 and keep `concurrency` requests in flight on one keep-alive HTTP client. Each chunk is marked

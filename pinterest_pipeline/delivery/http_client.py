@@ -1,4 +1,4 @@
-"""Posting one request body to the events endpoint, with retries (DESIGN §5).
+"""Posting one request body to the events endpoint, with retries (docs/delivery.md).
 
 429, 5xx, timeouts and connection errors are retried with the same body (so the same event_ids),
 after exponential backoff with jitter or the server's `Retry-After`, up to `max_attempts` attempts.

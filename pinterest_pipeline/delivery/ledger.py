@@ -1,4 +1,4 @@
-"""The delivery ledger: what was sent where, and what Pinterest said about each event (DESIGN §5).
+"""The delivery ledger: what was sent where, and what Pinterest said about each event (docs/delivery.md).
 
 One row per (ad_account_id, event_id, event_name, test). Every change is a set-based statement
 committed before the program moves on: events are marked `in_flight` before their request goes out

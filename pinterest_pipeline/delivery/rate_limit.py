@@ -1,4 +1,4 @@
-"""A client-side limit on requests per rolling time window (DESIGN §5).
+"""A client-side limit on requests per rolling time window (docs/delivery.md).
 
 Pinterest allows 5,000 requests per minute per ad account and 10 test requests per second. The
 limiter remembers when each of the last `max_requests` requests started; a new one waits until the

@@ -1,4 +1,4 @@
-"""Reading Pinterest's answers to one events request (PINTEREST_API.md §6).
+"""Reading Pinterest's answers to one events request (docs/delivery.md).
 
 200 is a `ConversionApiResponse` with one result per event, in request order. 422 is a
 `DetailedError` whose `details` has that same shape: it is read per event too, never as a

@@ -46,7 +46,7 @@ class PinterestTarget:
 
     @property
     def query_params(self) -> dict[str, str]:
-        # `test` must be false or absent in production (PINTEREST_API.md §1), so it is only ever sent as true.
+        # `test` must be false or absent in production (docs/delivery.md), so it is only ever sent as true.
         return {"test": "true"} if self.test_mode else {}
 
     def request_headers(self) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The pipeline state: one interface, a DuckDB file or a PostgreSQL database behind it (DESIGN §2, §11).
+"""The pipeline state: one interface, a DuckDB file or a PostgreSQL database behind it (docs/state.md).
 
 The state holds every table a later run reads: each extract's rows per day, the day's events and
 rejects, what each transform recorded (`conversion_transforms`) and the delivery ledger. Compute

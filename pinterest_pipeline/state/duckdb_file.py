@@ -1,4 +1,4 @@
-"""The embedded state: one DuckDB file holding every table (DESIGN §2), today's behaviour.
+"""The embedded state: one DuckDB file holding every table, today's behaviour.
 
 Event texts are stored with zstd (`storage.py`), a day's source view places rows by the extract
 tables' rowids (`pipeline_tables.stage_day_source`), and a day is replaced in one DuckDB transaction.

@@ -1,4 +1,4 @@
-"""The production state: every table on a PostgreSQL server, compute in the step's own DuckDB (DESIGN §11).
+"""The production state: every table on a PostgreSQL server, compute in the step's own DuckDB (docs/production.md).
 
 A session opens an in-memory DuckDB connection (bounded memory, spilling to a private temp
 directory) and an ADBC connection to the server. Staging copies the days a step reads from the

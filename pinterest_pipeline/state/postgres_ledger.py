@@ -1,4 +1,4 @@
-"""The delivery ledger on a PostgreSQL server, safe for concurrent senders (DESIGN §5, §11).
+"""The delivery ledger on a PostgreSQL server, safe for concurrent senders (docs/delivery.md, docs/state.md).
 
 Senders of the same (ad account, mode, day) take turns: before staging, a run takes a
 session-level advisory lock per day it sends (`pg_advisory_lock`, days in order, so two runs with

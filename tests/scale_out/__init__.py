@@ -1,2 +1,2 @@
 """Scale-out harness: a Dagster instance on dagster-postgres, Celery workers on a Redis broker, and a
-code location that runs the pipeline's daily job on the celery executor (DESIGN §11)."""
+code location that runs the pipeline's daily job on the celery executor (docs/production.md)."""
