@@ -68,8 +68,8 @@ WHERE coalesce(json_array_length(user_data.em), 0) = 0
 """
 
 # Events with a hashed field present that is not a digest array. One regular expression per field
-# and event, where unpivoting every event first (a row per field present, then DISTINCT) cost 2 CPU-s
-# per 1M events; only the offending events, normally none, are unpivoted to name their fields.
+# and event, cheaper than unpivoting every event first (a row per field present, then DISTINCT);
+# only the offending events, normally none, are unpivoted to name their fields.
 _NOT_ALL_DIGESTS = " OR ".join(
     f"NOT coalesce(regexp_full_match(user_data.{field}::VARCHAR, '{_DIGEST_ARRAY}'), true)"
     for field in HASHED_USER_FIELDS

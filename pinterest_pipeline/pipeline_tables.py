@@ -98,8 +98,8 @@ def stage_day_source(
 
     A day's rows of an extract table were inserted by one statement, so their rowids run in extract
     order (vacuuming deleted days keeps that order). Placing them by rowid lets the transform scan
-    the compressed tables twice instead of copying the day into memory first (for 1M rows, 0.8 s
-    and about 4 CPU-s less, as the scans keep DuckDB's dictionary vectors). The offsets are
+    the compressed tables twice instead of copying the day into memory first (cheaper too, as the
+    scans keep DuckDB's dictionary vectors). The offsets are
     subqueries, read in the same snapshot as the rows: a checkpoint between two reads may renumber
     the rowids, never the places.
     """

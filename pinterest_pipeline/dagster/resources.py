@@ -28,8 +28,9 @@ from pinterest_pipeline.warehouse import WarehouseSource, extract_window
 # How long a step waits for another process to release a DuckDB-file state (it admits one writing
 # process at a time) before it fails; a pool limited to 1 avoids the wait altogether.
 DEFAULT_LOCK_TIMEOUT_S = 600.0
-# DuckDB's buffers on the state's connection. Its default (80% of RAM) let a 1M-row day's step hold
-# 2.6 GiB; with this limit a day of any size stays under 2 GiB with Dagster's own memory.
+# DuckDB's buffers on the state's connection. Its default (80% of RAM) lets one big day's step hold
+# several GiB; with a limit DuckDB spills instead, and a step's memory stays bounded whatever the day's
+# size (the Dagster day's peak is measured by benchmarks/dagster_day.py).
 DEFAULT_STATE_MEMORY_LIMIT = "1GB"
 
 
