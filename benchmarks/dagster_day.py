@@ -72,16 +72,16 @@ class CallTimes:
         }
 
 
-# (module, attribute, label): the engine calls of each step, as the Dagster layer imported them.
+# (module, attribute, label): the engine calls of each step (a DuckDB-file state's session methods).
 _PROFILED_CALLS = (
     ("pinterest_pipeline.dagster.resources", "WarehouseResource.extract", "extract: warehouse query"),
-    ("pinterest_pipeline.dagster.assets", "replace_day", "store a day (extracts, events, rejects)"),
+    ("pinterest_pipeline.state.duckdb_file", "DuckDBFileSession.write_day", "store a day (extracts, events, rejects)"),
     ("pinterest_pipeline.dagster.assets", "transform", "conversions: transform"),
     ("pinterest_pipeline.dagster.assets", "conversion_metadata", "conversions: metadata"),
-    ("pinterest_pipeline.dagster.checks", "q.stage_checked_events", "checks: stage checked events"),
+    ("pinterest_pipeline.state.duckdb_file", "DuckDBFileSession.stage_checked_events", "checks: stage checked events"),
     ("pinterest_pipeline.dagster.checks", "q.find_offenders", "checks: offender queries"),
-    ("pinterest_pipeline.dagster.assets", "deliver", "upload: deliver"),
-    ("pinterest_pipeline.dagster.assets", "delivery_accounting", "upload: day accounting"),
+    ("pinterest_pipeline.state.duckdb_file", "DuckDBFileSession.deliver", "upload: deliver"),
+    ("pinterest_pipeline.state.duckdb_file", "DuckDBFileSession.delivery_accounting", "upload: day accounting"),
 )
 
 
