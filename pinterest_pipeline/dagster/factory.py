@@ -152,7 +152,9 @@ def build_pinterest_defs(
         conversions_spec=spec("conversions", CONVERSIONS),
         upload_spec=spec("upload", UPLOAD),
         pool=None if shared_state else (pool or DEFAULT_POOL),
-        upload_pool=(pool or upload_pool_name("_".join(api.token_envs))) if shared_state else (pool or DEFAULT_POOL),
+        upload_pool=(pool or upload_pool_name("_".join(api.token_envs.keys())))
+        if shared_state
+        else (pool or DEFAULT_POOL),
         accounts=tuple(api.accounts or ()),
     )
     assets = [build_extract_asset(instance, name) for name in extract_files]
