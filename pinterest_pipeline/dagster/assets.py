@@ -154,12 +154,7 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
             target = instance.resource(context, API).target()
             for key in context.partition_keys:
                 days = [partition_day(key)]
-                events = session.stage_events(days, _DAY_EVENTS) if session.table_exists(EVENTS_TABLE) else None
-                if events is None:
-                    raise dg.Failure(
-                        description=f"{instance.conversions_spec.key.to_user_string()} has stored no events yet",
-                        allow_retries=False,
-                    )
+                events = _stage_day_events(instance, session, days)
                 report = session.deliver(events, target, config, partition_days=days)
                 day = session.delivery_accounting(
                     events, target.ad_account_id, partition_days=days, test=target.test_mode
@@ -170,18 +165,23 @@ def build_upload_asset(instance: PipelineInstance, blocking_checks: list[dg.Asse
     return _upload
 
 
+def _stage_day_events(instance: PipelineInstance, session, days: list) -> str:
+    """The state's events of `days`, readable in the session's DuckDB; a `Failure` before any transform."""
+    if not session.table_exists(EVENTS_TABLE):
+        raise dg.Failure(
+            description=f"{instance.conversions_spec.key.to_user_string()} has stored no events yet",
+            allow_retries=False,
+        )
+    return session.stage_events(days, _DAY_EVENTS)
+
+
 def _upload_accounts(context: dg.AssetExecutionContext, instance: PipelineInstance, session, config) -> None:
     """A routed instance's upload: each ad account's events to that account, with its token, rate
     limiter and ledger rows; the metadata has the totals and lines per account."""
     targets = instance.targets(context)
     for key in context.partition_keys:
         days = [partition_day(key)]
-        if not session.table_exists(EVENTS_TABLE):
-            raise dg.Failure(
-                description=f"{instance.conversions_spec.key.to_user_string()} has stored no events yet",
-                allow_retries=False,
-            )
-        events = session.stage_events(days, _DAY_EVENTS)
+        events = _stage_day_events(instance, session, days)
 
         def send(table, target, days=days):
             report = session.deliver(table, target, config, partition_days=days)
