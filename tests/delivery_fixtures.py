@@ -9,6 +9,7 @@ import duckdb
 
 from pinterest_pipeline.config import PipelineConfig, build_config
 from pinterest_pipeline.delivery import PinterestTarget, RetryPolicy
+from pinterest_pipeline.delivery.rate_limit import RollingWindowLimiter
 from pinterest_pipeline.fake_api import FakePinterestApi
 
 # Backoffs of milliseconds keep retry tests fast while still exercising the doubling.
@@ -82,3 +83,15 @@ def ledger_rows(con: duckdb.DuckDBPyConnection, *, test: bool = False) -> dict[s
             "SELECT event_id, status, attempts, last_error FROM delivery_ledger WHERE test = $test", {"test": test}
         ).fetchall()
     }
+
+
+class RecordingLimiter(RollingWindowLimiter):
+    """The limiter under test, remembering when it let each request start."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.started: list[float] = []
+
+    async def acquire(self) -> None:
+        await super().acquire()
+        self.started.append(time.monotonic())

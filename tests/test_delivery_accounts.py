@@ -4,7 +4,6 @@ Real HTTP against one fake serving two accounts, each with its own token."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import duckdb
@@ -14,13 +13,12 @@ from pinterest_pipeline.config import ConfigError
 from pinterest_pipeline.delivery import (
     AuthError,
     PinterestTarget,
-    RollingWindowLimiter,
     deliver,
     deliver_per_account,
     total_report,
 )
 from pinterest_pipeline.fake_api import FakePinterestApi
-from tests.delivery_fixtures import FAST_RETRIES, create_events_table, delivery_config
+from tests.delivery_fixtures import FAST_RETRIES, RecordingLimiter, create_events_table, delivery_config
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -40,18 +38,6 @@ def route_events(con) -> None:
 
 def targets_for(api: FakePinterestApi, tokens: dict[str, str] = TOKENS) -> dict[str, PinterestTarget]:
     return {account: PinterestTarget(account, token, api_url=api.url) for account, token in tokens.items()}
-
-
-class _RecordingLimiter(RollingWindowLimiter):
-    """A limiter remembering when it let each request start."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.started: list[float] = []
-
-    async def acquire(self) -> None:
-        await super().acquire()
-        self.started.append(time.monotonic())
 
 
 def send_accounts(store, targets, *, config=None, rate_limiters=None):
@@ -113,7 +99,7 @@ def test_each_account_has_its_own_rate_limiter(store):
     exactly its own requests, and neither waited for the other's."""
     create_events_table(store.con, 1500)
     route_events(store.con)
-    limiters = {account: _RecordingLimiter(5, 0.5) for account in TOKENS}
+    limiters = {account: RecordingLimiter(5, 0.5) for account in TOKENS}
     with two_account_api() as api:
         reports = send_accounts(
             store, targets_for(api), config=delivery_config(chunk_size=100, concurrency=4), rate_limiters=limiters

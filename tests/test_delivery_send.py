@@ -14,10 +14,11 @@ from collections import Counter
 import orjson
 import pytest
 
-from pinterest_pipeline.delivery import AuthError, RetryPolicy, RollingWindowLimiter
+from pinterest_pipeline.delivery import AuthError, RetryPolicy
 from pinterest_pipeline.fake_api import FakePinterestApi, Faults
 from tests.delivery_fixtures import (
     FAST_RETRIES,
+    RecordingLimiter,
     create_events_table,
     delivery_config,
     recent_epoch,
@@ -213,18 +214,6 @@ def test_bad_event_isolated_by_bisection(store):
     assert len(counts) == 999 and set(counts.values()) == {1}
 
 
-class _RecordingLimiter(RollingWindowLimiter):
-    """The limiter under test, remembering when it let each request start."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.started: list[float] = []
-
-    async def acquire(self) -> None:
-        await super().acquire()
-        self.started.append(time.monotonic())
-
-
 def _most_in_any_window(times: list[float], window: float) -> int:
     times = sorted(times)
     return max(sum(1 for t in times[index:] if t - start < window) for index, start in enumerate(times))
@@ -239,7 +228,7 @@ def test_rate_limit_never_exceeded_in_any_window(store):
     measured in this run, plus 20 ms.
     """
     create_events_table(store.con, 3000)
-    limiter = _RecordingLimiter(5, 0.5)
+    limiter = RecordingLimiter(5, 0.5)
     with FakePinterestApi() as api:
         report = send(store, api, config=delivery_config(chunk_size=100, concurrency=4), rate_limiter=limiter)
         arrivals = sorted(request.arrived_at for request in api.requests)
